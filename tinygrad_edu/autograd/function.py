@@ -1,0 +1,144 @@
+"""Function and Context: how one operation becomes one node of the autograd graph.
+
+Layer L1: imports only `_grad_mode` and NumPy, never `tensor.py`. `Function.apply` is the one
+place where a graph node is recorded. It unwraps Tensor arguments to their NumPy arrays, runs
+`forward` on arrays, and, when some input requires grad and grad mode is on, keeps a `Context`
+(the node) on the output as its `grad_fn`. `backward` later receives Tensors and returns Tensors,
+so the same formula serves plain backward and `create_graph=True`. See docs/architecture.md.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .. import _grad_mode
+
+
+class TensorBase:
+    """The fields of a Tensor that the graph machinery reads; `tensor.Tensor` adds the math.
+
+    Living here lets `Function.apply` recognise tensors with one `isinstance` and build its
+    output through `_from_op` (defined on Tensor) without importing `tensor.py`.
+    """
+
+    __slots__ = ("data", "grad", "requires_grad", "grad_fn", "name", "__weakref__")
+
+
+class Context:
+    """One recorded operation (a node of the graph): what backward needs, nothing more.
+
+    `inputs` are the arguments as given (Tensors are the graph edges, held strongly);
+    `needs_input_grad[i]` says whether input i wants a gradient; `output` is the result.
+    """
+
+    def __init__(self, function: type[Function]) -> None:
+        self.function = function
+        self.inputs: tuple[Any, ...] = ()
+        self.needs_input_grad: tuple[bool, ...] = ()
+        self.freed = False
+        self.retained: Any = None  # a weakref to the output when retain_grad() was called
+
+    def save_for_backward(self, *values: Any) -> None:
+        """Keep arrays (or tensors) for backward; read them back with `saved_tensors`."""
+        self.saved = values
+
+    @property
+    def saved_tensors(self) -> tuple[Any, ...]:
+        """The saved values as Tensors: a saved input stays that input, so its graph edge survives."""
+        self._check_not_freed("saved_tensors")
+        inputs = self.inputs
+        result = []
+        for value in getattr(self, "saved", ()):
+            for candidate in inputs:
+                if isinstance(candidate, TensorBase) and candidate.data is value:
+                    value = candidate
+                    break
+            else:
+                if value is self.output_data:
+                    value = self.output
+                elif isinstance(value, np.ndarray):
+                    value = self._anchor()._from_op(value, None)  # a constant for differentiation
+            result.append(value)
+        return tuple(result)
+
+    @property
+    def output(self) -> TensorBase:
+        """The forward result as a Tensor whose grad_fn is this node (so create_graph sees it)."""
+        self._check_not_freed("output")
+        output = self._anchor()._from_op(self.output_data, self)
+        return output
+
+    def _anchor(self) -> TensorBase:
+        for candidate in self.inputs:
+            if isinstance(candidate, TensorBase):
+                return candidate
+        raise RuntimeError(f"{self.name()} has no Tensor input")
+
+    def _check_not_freed(self, what: str) -> None:
+        if self.freed:
+            raise RuntimeError(
+                f"{self.name()}: cannot read {what}, this part of the graph was freed by an earlier "
+                "backward(); call backward(retain_graph=True) the first time to backward through it again"
+            )
+
+    @property
+    def next_functions(self) -> tuple[Context | None, ...]:
+        """The grad_fn of each Tensor input (None for a leaf or a non-Tensor argument)."""
+        return tuple(x.grad_fn if isinstance(x, TensorBase) else None for x in self.inputs)
+
+    def name(self) -> str:
+        return f"{self.function.__name__}Backward"
+
+    def __repr__(self) -> str:
+        return f"<{self.name()}>"
+
+
+class Function:
+    """Base class of every differentiable operation, the library's own and users' custom ones.
+
+    Subclasses write two static methods side by side:
+      forward(ctx, *args) -> np.ndarray   on NumPy arrays (Tensor args arrive as their `.data`)
+      backward(ctx, grad_output) -> one gradient per forward argument, as Tensors (or None)
+    and are called through `Apply.apply(*args)`, never by instantiating them.
+    """
+
+    @staticmethod
+    def forward(ctx: Context, *args: Any) -> np.ndarray:
+        raise TypeError("a Function subclass must define forward(ctx, *args)")  # abstract
+
+    @staticmethod
+    def backward(ctx: Context, *grad_outputs: Any) -> Any:
+        raise TypeError("a Function subclass must define backward(ctx, grad_output)")  # abstract
+
+    @classmethod
+    def apply(cls, *args: Any) -> Any:
+        """Run forward on arrays; record a graph node when an input requires grad."""
+        arrays = []
+        anchor = None
+        record = False
+        for arg in args:
+            if isinstance(arg, TensorBase):
+                arrays.append(arg.data)
+                if anchor is None:
+                    anchor = arg
+                if arg.requires_grad:
+                    record = True
+            else:
+                arrays.append(arg)
+        if anchor is None:
+            raise TypeError(f"{cls.__name__}.apply needs at least one Tensor argument")
+        record = record and _grad_mode.enabled
+        ctx = Context(cls)
+        if record:
+            ctx.inputs = args
+            ctx.needs_input_grad = tuple(isinstance(a, TensorBase) and a.requires_grad for a in args)
+        out = cls.forward(ctx, *arrays)
+        if type(out) is not np.ndarray:
+            if isinstance(out, tuple | list):
+                raise TypeError(f"{cls.__name__}.forward returned {len(out)} values; a Function has one output")
+            out = np.asarray(out)
+        if not record:
+            return anchor._from_op(out, None)
+        ctx.output_data = out  # an array, not the Tensor: no reference cycle through grad_fn
+        return anchor._from_op(out, ctx)

@@ -1,0 +1,225 @@
+"""tinygrad_edu.functional (imported as F): activations, losses, linear, dropout, batch_norm.
+
+Layer L4: composites of Tensor methods, plus the fused ops where stability needs them
+(log_softmax, nll_loss, linear). Names and arguments are torch.nn.functional's.
+See docs/functional.md.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .ops.softmax import NLLLoss
+from .random import generator
+from .tensor import Tensor, linear, where
+
+__all__ = ["relu", "sigmoid", "tanh", "leaky_relu", "softplus", "softmax", "log_softmax", "linear", "dropout",
+           "cross_entropy", "nll_loss", "mse_loss", "binary_cross_entropy_with_logits", "batch_norm", "where"]
+
+_REDUCTIONS = ("mean", "sum", "none")
+
+
+def relu(x: Tensor) -> Tensor:
+    return x.relu()
+
+
+def sigmoid(x: Tensor) -> Tensor:
+    return x.sigmoid()
+
+
+def tanh(x: Tensor) -> Tensor:
+    return x.tanh()
+
+
+def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
+    return x.leaky_relu(negative_slope)
+
+
+def softplus(x: Tensor) -> Tensor:
+    return x.softplus()
+
+
+def softmax(x: Tensor, dim: int = -1) -> Tensor:
+    return x.softmax(dim)
+
+
+def log_softmax(x: Tensor, dim: int = -1) -> Tensor:
+    return x.log_softmax(dim)
+
+
+def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
+    """Inverted dropout: zero each element with probability p, scale survivors by 1/(1-p)."""
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, got {p}")
+    if not training or p == 0.0:
+        return x
+    if p == 1.0:
+        return x * 0.0
+    keep = generator().random(x.shape, dtype=np.float64 if x.dtype == np.float64 else np.float32) >= p
+    return x * (keep * np.asarray(1.0 / (1.0 - p), dtype=x.dtype))
+
+
+def _check_reduction(reduction: str) -> None:
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+
+
+def _reduce(losses: Tensor, reduction: str) -> Tensor:
+    if reduction == "mean":
+        return losses.mean()
+    return losses.sum() if reduction == "sum" else losses
+
+
+def _labels(target: Any) -> np.ndarray:
+    return np.asarray(target.data if isinstance(target, Tensor) else target)
+
+
+def _as_rows(input: Tensor, target: np.ndarray) -> tuple[Tensor, np.ndarray, tuple[int, ...]]:
+    """(C,), (N, C) or (N, C, d1, ...) input as (rows, C), the targets per row, and the row shape."""
+    soft = target.dtype.kind == "f"
+    if input.ndim == 1:
+        return input.reshape(1, -1), (target.reshape(1, -1) if soft else target.reshape(1)), ()
+    if input.ndim == 2:
+        return input, target, (input.shape[0],)
+    classes = input.shape[1]
+    moved = input.movedim(1, -1)  # classes last: every other position becomes one row
+    rows_target = np.moveaxis(target, 1, -1).reshape(-1, classes) if soft else target.reshape(-1)
+    return moved.reshape(-1, classes), rows_target, moved.shape[:-1]
+
+
+def _row_weights(labels: np.ndarray, classes: int, weight: Any, ignore_index: int, dtype: np.dtype,
+                 shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray | None]:
+    """Per-row weight of each target (0 where ignored), and the class weights if any."""
+    if labels.dtype.kind not in "iu":
+        raise TypeError(f"target must hold integer class indices (or float probabilities), got dtype {labels.dtype}")
+    if labels.shape != (shape[0],):
+        raise ValueError(f"target of shape {labels.shape} does not match input of shape {shape}")
+    valid = labels != ignore_index
+    bad = valid & ((labels < 0) | (labels >= classes))
+    if bad.any():
+        raise IndexError(f"target {labels[bad][0]} is out of range for {classes} classes")
+    row_weights = valid.astype(dtype)
+    class_weights = None
+    if weight is not None:
+        class_weights = np.asarray(weight.data if isinstance(weight, Tensor) else weight, dtype=dtype)
+        if class_weights.shape != (classes,):
+            raise ValueError(f"weight of shape {class_weights.shape} does not match {classes} classes")
+        row_weights = row_weights * class_weights[np.where(valid, labels, 0)]
+    return row_weights, class_weights
+
+
+def nll_loss(log_probs: Tensor, target: Any, weight: Any = None, ignore_index: int = -100,
+             reduction: str = "mean") -> Tensor:
+    """Negative log-likelihood of integer targets given log-probabilities (C,), (N, C) or (N, C, d...)."""
+    _check_reduction(reduction)
+    rows, labels, row_shape = _as_rows(log_probs, _labels(target))
+    row_weights, _ = _row_weights(labels, rows.shape[1], weight, ignore_index, rows.dtype, rows.shape)
+    loss = NLLLoss.apply(rows, labels, row_weights, reduction)
+    return loss.reshape(row_shape) if reduction == "none" else loss
+
+
+def cross_entropy(input: Tensor, target: Any, weight: Any = None, ignore_index: int = -100,
+                  reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
+    """Softmax cross-entropy of logits against class indices or class probabilities (torch's rules).
+
+    Shapes: input (C,), (N, C) or (N, C, d1, ...); target of indices (N,) / (N, d1, ...) or of
+    probabilities with the input's shape. With label_smoothing e the target becomes
+    (1 - e) target + e / C, and class weights scale each class's term.
+    """
+    _check_reduction(reduction)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"label_smoothing must be in [0, 1], got {label_smoothing}")
+    target_array = _labels(target)
+    if target_array.dtype.kind == "f" and target_array.shape != input.shape:
+        raise ValueError(f"cross_entropy: probability target of shape {target_array.shape} must match input "
+                         f"of shape {input.shape}")
+    logits, row_target, row_shape = _as_rows(input, target_array)
+    log_probs = logits.log_softmax(1)
+    classes = logits.shape[1]
+    if target_array.dtype.kind == "f":  # probabilities: soft or one-hot targets
+        probabilities = row_target.astype(input.dtype, copy=False)
+        if label_smoothing:
+            probabilities = probabilities * (1 - label_smoothing) + label_smoothing / classes
+        terms = log_probs * probabilities
+        if weight is not None:
+            terms = terms * np.asarray(weight.data if isinstance(weight, Tensor) else weight, dtype=input.dtype)
+        losses = -terms.sum(1)
+        return _reduce(losses, reduction).reshape(row_shape) if reduction == "none" else _reduce(losses, reduction)
+    row_weights, class_weights = _row_weights(row_target, classes, weight, ignore_index, input.dtype, logits.shape)
+    loss = NLLLoss.apply(log_probs, row_target, row_weights, reduction)
+    if label_smoothing:
+        # The uniform part: e / C times the (class-weighted) sum of -log p over classes, per row.
+        weighted = log_probs if class_weights is None else log_probs * class_weights
+        uniform = -weighted.sum(1) * ((row_target != ignore_index).astype(input.dtype) / classes)
+        if reduction == "mean":
+            uniform = uniform.sum() / row_weights.sum()
+        elif reduction == "sum":
+            uniform = uniform.sum()
+        loss = loss * (1 - label_smoothing) + uniform * label_smoothing
+    return loss.reshape(row_shape) if reduction == "none" else loss
+
+
+def mse_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
+    """Mean squared error (the book's sum of squared errors is reduction='sum' times 1/2)."""
+    _check_reduction(reduction)
+    target_shape = target.shape if isinstance(target, Tensor) else np.shape(target)
+    if tuple(target_shape) != input.shape:
+        raise ValueError(f"mse_loss: target of shape {tuple(target_shape)} does not match input of shape {input.shape}")
+    difference = input - target
+    return _reduce(difference * difference, reduction)
+
+
+def binary_cross_entropy_with_logits(input: Tensor, target: Any, weight: Any = None, reduction: str = "mean",
+                                     pos_weight: Any = None) -> Tensor:
+    """-[p y log s(x) + (1 - y) log(1 - s(x))], computed stably as (1 - y) x + (1 + (p - 1) y) softplus(-x)."""
+    _check_reduction(reduction)
+    y = np.asarray(target.data if isinstance(target, Tensor) else target, dtype=input.dtype)
+    if y.shape != input.shape:
+        raise ValueError(f"binary_cross_entropy_with_logits: target of shape {y.shape} does not match input of "
+                         f"shape {input.shape}")
+    log_weight = 1.0 if pos_weight is None else 1 + (np.asarray(pos_weight, dtype=input.dtype) - 1) * y
+    losses = input * (1 - y) + (-input).softplus() * log_weight
+    if weight is not None:
+        losses = losses * np.asarray(weight.data if isinstance(weight, Tensor) else weight, dtype=input.dtype)
+    return _reduce(losses, reduction)
+
+
+def batch_norm(input: Tensor, running_mean: np.ndarray | None, running_var: np.ndarray | None,
+               weight: Tensor | None = None, bias: Tensor | None = None, training: bool = False,
+               momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """Normalise each channel (axis 1) over the batch (and length) axes, as torch's batch_norm.
+
+    In training, batch statistics normalise and the running buffers (NumPy arrays, updated in
+    place) move toward them: running = (1 - momentum) running + momentum batch, with the
+    unbiased batch variance. In eval, the running statistics normalise.
+    """
+    if input.ndim not in (2, 3):
+        raise ValueError(f"batch_norm expects input of shape (N, C) or (N, C, L), got {input.shape}")
+    axes = (0,) if input.ndim == 2 else (0, 2)
+    shape = (1, input.shape[1]) + ((1,) if input.ndim == 3 else ())
+    if training:
+        count = input.size(0) * (input.shape[2] if input.ndim == 3 else 1)
+        if count <= 1:
+            raise ValueError(f"batch_norm: expected more than 1 value per channel when training, got input of "
+                             f"shape {input.shape}")
+        mean = input.mean(axes, keepdims=True)
+        centred = input - mean
+        var = (centred * centred).mean(axes, keepdims=True)
+        if running_mean is not None and running_var is not None:
+            running_mean *= 1 - momentum
+            running_mean += momentum * mean.data.reshape(-1)
+            running_var *= 1 - momentum
+            running_var += momentum * var.data.reshape(-1) * (count / (count - 1))
+        normalised = centred / (var + eps).sqrt()
+    else:
+        if running_mean is None or running_var is None:
+            raise ValueError("batch_norm in eval mode needs running_mean and running_var")
+        scale = 1.0 / np.sqrt(running_var.astype(input.dtype) + eps)
+        normalised = (input - running_mean.astype(input.dtype).reshape(shape)) * scale.reshape(shape)
+    if weight is not None:
+        normalised = normalised * weight.reshape(shape)
+    if bias is not None:
+        normalised = normalised + bias.reshape(shape)
+    return normalised
+

@@ -1,0 +1,316 @@
+"""Elementwise primitives: arithmetic, exp/log, trigonometry, activations, clip, where.
+
+Layer L2. Inputs of a binary op arrive with equal shapes whenever they require grad:
+`tensor.py` inserts an explicit BroadcastTo node first (docs/broadcasting.md), so each backward
+returns gradients of exactly its inputs' shapes. A Python scalar operand stays a plain number
+(no gradient, no array allocation). Conventions at kinks follow PyTorch: relu'(0) = 0,
+abs'(0) = 0, clip passes the gradient at its bounds, maximum/minimum split ties evenly.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..autograd.function import Context, Function
+
+
+class Add(Function):
+    """d(a+b)/da = 1,  d(a+b)/db = 1"""
+
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return a + b
+
+    @staticmethod
+    def backward(ctx: Context, grad_out):
+        return grad_out, grad_out
+
+
+class Sub(Function):
+    """d(a-b)/da = 1,  d(a-b)/db = -1"""
+
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return a - b
+
+    @staticmethod
+    def backward(ctx: Context, grad_out):
+        return grad_out, (-grad_out if ctx.needs_input_grad[1] else None)
+
+
+class Mul(Function):
+    """d(a*b)/da = b,  d(a*b)/db = a"""
+
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return a * b
+
+    @staticmethod
+    def backward(ctx: Context, grad_out):
+        a, b = ctx.inputs
+        needs_a, needs_b = ctx.needs_input_grad
+        return (grad_out * b if needs_a else None), (grad_out * a if needs_b else None)
+
+
+class Div(Function):
+    """d(a/b)/da = 1/b,  d(a/b)/db = -a/b^2 = -(a/b)/b"""
+
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return a / b
+
+    @staticmethod
+    def backward(ctx: Context, grad_out):
+        a, b = ctx.inputs
+        grad_a = grad_out / b
+        return grad_a, (-(grad_a * ctx.output) if ctx.needs_input_grad[1] else None)
+
+
+class Neg(Function):
+    """d(-x)/dx = -1"""
+
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray) -> np.ndarray:
+        return -x
+
+    @staticmethod
+    def backward(ctx: Context, grad_out):
+        return -grad_out
+
+
+class Pow(Function):
+    """d(a^b)/da = b a^(b-1),  d(a^b)/db = a^b log(a)"""
+
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return np.power(a, b)
+
+    @staticmethod
+    def backward(ctx: Context, grad_out):
+        a, b = ctx.inputs
+        needs_a, needs_b = ctx.needs_input_grad
+        grad_a = grad_out * b * a ** (b - 1) if needs_a else None
+        grad_b = grad_out * ctx.output * a.log() if needs_b else None
+        return grad_a, grad_b
+
+
+class Exp(Function):
+    """d exp(x)/dx = exp(x)"""
+
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray) -> np.ndarray:
+        return np.exp(x)
+
+    @staticmethod
+    def backward(ctx: Context, grad_out):
+        return grad_out * ctx.output
+
+
+class Log(Function):
+    """d log(x)/dx = 1/x"""
+
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray) -> np.ndarray:
+        return np.log(x)
+
+    @staticmethod
+    def backward(ctx: Context, grad_out):
+        return grad_out / ctx.inputs[0]
+
+
+class Sqrt(Function):
+    """d sqrt(x)/dx = 1 / (2 sqrt(x))"""
+
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray) -> np.ndarray:
+        return np.sqrt(x)
+
+    @staticmethod
+    def backward(ctx: Context, grad_out):
+        return grad_out / (ctx.output * 2)
+
+
+class Abs(Function):
+    """d|x|/dx = sign(x), taken as 0 at x = 0"""
+
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray) -> np.ndarray:
+        return np.abs(x)
+
+    @staticmethod
+    def backward(ctx: Context, grad_out):
+        return grad_out * np.sign(ctx.inputs[0].data)
+
+
+class Sin(Function):
+    """d sin(x)/dx = cos(x)"""
+
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray) -> np.ndarray:
+        return np.sin(x)
+
+    @staticmethod
+    def backward(ctx: Context, grad_out):
+        return grad_out * ctx.inputs[0].cos()
+
+
+class Cos(Function):
+    """d cos(x)/dx = -sin(x)"""
+
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray) -> np.ndarray:
+        return np.cos(x)
+
+    @staticmethod
+    def backward(ctx: Context, grad_out):
+        return -(grad_out * ctx.inputs[0].sin())
+
+
+class Tanh(Function):
+    """d tanh(x)/dx = 1 - tanh(x)^2"""
+
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray) -> np.ndarray:
+        return np.tanh(x)
+
+    @staticmethod
+    def backward(ctx: Context, grad_out):
+        y = ctx.output
+        return grad_out * (1 - y * y)
+
+
+class Sigmoid(Function):
+    """d sigmoid(x)/dx = sigmoid(x) (1 - sigmoid(x))"""
+
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray) -> np.ndarray:
+        # sigmoid(x) = (1 + tanh(x/2)) / 2: never overflows, unlike 1 / (1 + exp(-x)).
+        y = np.multiply(x, 0.5)
+        np.tanh(y, out=y)
+        y += 1
+        y *= 0.5
+        return y
+
+    @staticmethod
+    def backward(ctx: Context, grad_out):
+        y = ctx.output
+        return grad_out * y * (1 - y)
+
+
+class Softplus(Function):
+    """d log(1 + exp(x))/dx = sigmoid(x)"""
+
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray) -> np.ndarray:
+        return np.logaddexp(0, x).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx: Context, grad_out):
+        return grad_out * ctx.inputs[0].sigmoid()
+
+
+class ReLU(Function):
+    """d relu(x)/dx = 1 where x > 0, else 0 (0 at the kink, as PyTorch)"""
+
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray) -> np.ndarray:
+        return np.maximum(x, 0)
+
+    @staticmethod
+    def backward(ctx: Context, grad_out):
+        return grad_out * (ctx.output_data > 0)
+
+
+class LeakyReLU(Function):
+    """d leaky_relu(x)/dx = 1 where x > 0, else slope"""
+
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray, slope: float) -> np.ndarray:
+        return np.where(x > 0, x, x * slope)
+
+    @staticmethod
+    def backward(ctx: Context, grad_out):
+        x, slope = ctx.inputs
+        return grad_out * np.where(x.data > 0, 1, slope).astype(x.data.dtype), None
+
+
+class Clip(Function):
+    """d clip(x, lo, hi)/dx = 1 where lo <= x <= hi (bounds included, as PyTorch), else 0"""
+
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray, low, high) -> np.ndarray:
+        return np.clip(x, low, high)
+
+    @staticmethod
+    def backward(ctx: Context, grad_out):
+        x, low, high = ctx.inputs
+        inside = np.ones(x.data.shape, dtype=bool)
+        if low is not None:
+            inside &= x.data >= low
+        if high is not None:
+            inside &= x.data <= high
+        return grad_out * inside, None, None
+
+
+def _tie_split(winner: np.ndarray, tie: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """1 where this side won, 1/2 where the two sides tie, 0 elsewhere."""
+    return winner.astype(dtype) + tie.astype(dtype) * 0.5
+
+
+class Maximum(Function):
+    """d max(a,b)/da = 1 where a > b, 1/2 at ties, else 0 (and symmetrically for b)"""
+
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return np.maximum(a, b)
+
+    @staticmethod
+    def backward(ctx: Context, grad_out):
+        a, b = (x.data if hasattr(x, "data") else x for x in ctx.inputs)
+        tie, dtype = a == b, grad_out.data.dtype
+        needs_a, needs_b = ctx.needs_input_grad
+        return (grad_out * _tie_split(a > b, tie, dtype) if needs_a else None,
+                grad_out * _tie_split(b > a, tie, dtype) if needs_b else None)
+
+
+class Minimum(Function):
+    """d min(a,b)/da = 1 where a < b, 1/2 at ties, else 0 (and symmetrically for b)"""
+
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return np.minimum(a, b)
+
+    @staticmethod
+    def backward(ctx: Context, grad_out):
+        a, b = (x.data if hasattr(x, "data") else x for x in ctx.inputs)
+        tie, dtype = a == b, grad_out.data.dtype
+        needs_a, needs_b = ctx.needs_input_grad
+        return (grad_out * _tie_split(a < b, tie, dtype) if needs_a else None,
+                grad_out * _tie_split(b < a, tie, dtype) if needs_b else None)
+
+
+class Where(Function):
+    """d where(c, a, b)/da = c,  d where(c, a, b)/db = not c  (c is a constant mask)"""
+
+    @staticmethod
+    def forward(ctx: Context, condition: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return np.where(condition, a, b)
+
+    @staticmethod
+    def backward(ctx: Context, grad_out):
+        condition = ctx.inputs[0]
+        condition = condition.data if hasattr(condition, "data") else np.asarray(condition)
+        _, needs_a, needs_b = ctx.needs_input_grad
+        return (None, grad_out * condition if needs_a else None,
+                grad_out * ~condition if needs_b else None)
+
+
+class Cast(Function):
+    """d x.to(dtype)/dx = 1 (the gradient is cast back to x's dtype)"""
+
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray, dtype: np.dtype) -> np.ndarray:
+        return x.astype(dtype)
+
+    @staticmethod
+    def backward(ctx: Context, grad_out):
+        return grad_out.to(ctx.inputs[0].data.dtype), None

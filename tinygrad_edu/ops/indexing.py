@@ -1,0 +1,49 @@
+"""Indexing: GetItem and its adjoint ScatterAdd.
+
+Layer L2. Reading `x[index]` copies some elements; its gradient adds each element of
+`grad_out` back at the place it was read from. With integer-array indices one place may be
+read twice, so the gradient must accumulate (np.add.at) rather than assign.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..autograd.function import Context, Function
+
+
+def needs_accumulation(index: Any) -> bool:
+    """True when `index` can select one element more than once (it holds an integer array)."""
+    parts = index if isinstance(index, tuple) else (index,)
+    return any(isinstance(part, np.ndarray | list) and np.asarray(part).dtype != bool for part in parts)
+
+
+class GetItem(Function):
+    """d x[index]/dx: the gradient scattered back to the read positions, summing repeats"""
+
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray, index: Any) -> np.ndarray:
+        return x[index]
+
+    @staticmethod
+    def backward(ctx: Context, grad_out):
+        x, index = ctx.inputs
+        return grad_out.scatter_add(index, x.data.shape, needs_accumulation(index)), None
+
+
+class ScatterAdd(Function):
+    """d scatter_add(g, index, shape)/dg = the gradient read back at index (getitem)"""
+
+    @staticmethod
+    def forward(ctx: Context, g: np.ndarray, index: Any, shape: tuple[int, ...], accumulate: bool) -> np.ndarray:
+        out = np.zeros(shape, dtype=g.dtype)
+        if accumulate:
+            np.add.at(out, index, g)
+        else:
+            out[index] = g
+        return out
+
+    @staticmethod
+    def backward(ctx: Context, grad_out):
+        return grad_out[ctx.inputs[1]], None, None, None

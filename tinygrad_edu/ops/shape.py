@@ -1,0 +1,86 @@
+"""Shape primitives: Reshape, Transpose, BroadcastTo and its adjoint SumTo, Cat.
+
+Layer L2. None of these changes a value, so every backward only moves the gradient back into
+the input's layout. BroadcastTo and SumTo are each other's backward: broadcasting copies a
+value along new axes, so its gradient sums along them, and the reverse (docs/broadcasting.md).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..autograd.function import Context, Function
+
+
+class Reshape(Function):
+    """d reshape(x)/dx: the gradient reshaped back to x's shape"""
+
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+        return x.reshape(shape)
+
+    @staticmethod
+    def backward(ctx: Context, grad_out):
+        return grad_out.reshape(ctx.inputs[0].data.shape), None
+
+
+class Transpose(Function):
+    """d permute(x, axes)/dx: the gradient permuted by the inverse permutation"""
+
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray, axes: tuple[int, ...]) -> np.ndarray:
+        return x.transpose(axes)
+
+    @staticmethod
+    def backward(ctx: Context, grad_out):
+        axes = ctx.inputs[1]
+        return grad_out.permute(*np.argsort(axes).tolist()), None
+
+
+def summed_axes(shape: tuple[int, ...], target: tuple[int, ...]) -> tuple[int, ...]:
+    """The axes of `shape` that broadcasting `target` up to `shape` created or stretched."""
+    lead = len(shape) - len(target)
+    stretched = tuple(lead + i for i, n in enumerate(target) if n == 1 and shape[lead + i] != 1)
+    return tuple(range(lead)) + stretched
+
+
+class BroadcastTo(Function):
+    """d broadcast_to(x, shape)/dx = sum of the gradient over the broadcast axes (sum_to)"""
+
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+        return np.broadcast_to(x, shape)
+
+    @staticmethod
+    def backward(ctx: Context, grad_out):
+        return grad_out.sum_to(ctx.inputs[0].data.shape), None
+
+
+class SumTo(Function):
+    """d sum_to(x, shape)/dx = the gradient broadcast back to x's shape (broadcast_to)"""
+
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+        summed = x.sum(axis=summed_axes(x.shape, shape), keepdims=True)
+        return summed.reshape(shape)
+
+    @staticmethod
+    def backward(ctx: Context, grad_out):
+        return grad_out.broadcast_to(ctx.inputs[0].data.shape), None
+
+
+class Cat(Function):
+    """d cat(xs, axis)/dx_i = the slice of the gradient that x_i filled"""
+
+    @staticmethod
+    def forward(ctx: Context, axis: int, *xs: np.ndarray) -> np.ndarray:
+        return np.concatenate(xs, axis=axis)
+
+    @staticmethod
+    def backward(ctx: Context, grad_out):
+        axis, *xs = ctx.inputs
+        grads, start = [None], 0
+        for x, needs in zip(xs, ctx.needs_input_grad[1:]):
+            stop = start + x.data.shape[axis]
+            grads.append(grad_out[(slice(None),) * axis + (slice(start, stop),)] if needs else None)
+            start = stop
+        return tuple(grads)

@@ -1,0 +1,708 @@
+"""Tensor: a NumPy array plus the graph fields autodiff needs, and every op as a method.
+
+Layer L3: imports the ops and the autograd core. Each method is a short call into one primitive
+Function (ops/) or a composite of other methods, so `grep "def relu"` finds the method and
+`grep "class ReLU"` its derivative. Binary operators broadcast in one place, `_broadcast_pair`,
+which inserts explicit BroadcastTo nodes so backward sums them away again (docs/broadcasting.md).
+Factories (zeros, randn, ...) live in creation.py. See docs/tensor.md for the full API.
+"""
+from __future__ import annotations
+
+import weakref
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import numpy as np
+
+from . import _grad_mode
+from ._dtypes import get_default_dtype, is_floating, to_array
+from .autograd import engine
+from .autograd.function import TensorBase
+from .ops.elementwise import (Abs, Add, Cast, Clip, Cos, Div, Exp, LeakyReLU, Log, Maximum, Minimum, Mul, Neg,
+                              Pow, ReLU, Sigmoid, Sin, Softplus, Sqrt, Sub, Tanh, Where)
+from .ops.indexing import GetItem, ScatterAdd
+from .ops.linalg import Linear, MatMul
+from .ops.reduce import Max, Sum
+from .ops.shape import BroadcastTo, Cat, Reshape, SumTo, Transpose
+from .ops.softmax import LogSoftmax
+
+Axis = int | Sequence[int] | None
+
+
+class Tensor(TensorBase):
+    """An n-dimensional array that can record the operations applied to it and differentiate them.
+
+    Args:
+        data: a number, nested list, NumPy array or Tensor (always copied, as torch.tensor does).
+        requires_grad: record operations on this tensor so backward() can fill its `.grad`.
+        dtype: any NumPy dtype; by default Python floats become float32 (see set_default_dtype).
+        name: an optional label shown by repr, viz.to_dot and trace_backward.
+    """
+
+    __slots__ = ()
+    __array_ufunc__ = None  # so `ndarray * tensor` defers to Tensor.__rmul__
+    __hash__ = object.__hash__  # __eq__ is elementwise; hash by identity like torch.Tensor
+
+    def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None, name: str | None = None) -> None:
+        if isinstance(data, TensorBase):
+            data = data.data
+        array = to_array(data, dtype)
+        if requires_grad and not is_floating(array.dtype):
+            raise TypeError(f"only floating-point tensors can require grad, got dtype {array.dtype}")
+        self.data = array
+        self.grad = None
+        self.requires_grad = bool(requires_grad)
+        self.grad_fn = None
+        self.name = name
+
+    @staticmethod
+    def _from_op(array: np.ndarray, grad_fn: Any) -> Tensor:
+        """Wrap an op's result without copying (the fast path every op output takes)."""
+        out = object.__new__(Tensor)
+        out.data = array
+        out.grad = None
+        out.requires_grad = grad_fn is not None
+        out.grad_fn = grad_fn
+        out.name = None
+        return out
+
+    # ----- attributes
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.data.shape
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.data.dtype
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.grad_fn is None
+
+    @property
+    def T(self) -> Tensor:
+        return self.permute(*reversed(range(self.data.ndim)))
+
+    def size(self, dim: int | None = None) -> tuple[int, ...] | int:
+        return self.data.shape if dim is None else self.data.shape[dim]
+
+    def dim(self) -> int:
+        return self.data.ndim
+
+    def numel(self) -> int:
+        return int(self.data.size)
+
+    def item(self) -> float | int | bool:
+        if self.data.size != 1:
+            raise ValueError(f"item() needs a tensor with one element, got shape {self.data.shape}")
+        return self.data.item()
+
+    def tolist(self) -> Any:
+        return self.data.tolist()
+
+    def numpy(self) -> np.ndarray:
+        """The underlying array (shared, not copied); refused while the tensor requires grad."""
+        if self.requires_grad:
+            raise RuntimeError("numpy() on a tensor that requires grad would leave the graph silently; "
+                               "call tensor.detach().numpy() instead")
+        return self.data
+
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        if dtype is not None and np.dtype(dtype) != self.data.dtype:
+            return self.data.astype(dtype)
+        return self.data.copy() if copy else self.data
+
+    def __len__(self) -> int:
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.data.shape[0]
+
+    def __iter__(self) -> Iterator[Tensor]:
+        return (self[i] for i in range(len(self)))
+
+    def __bool__(self) -> bool:
+        if self.data.size != 1:
+            raise RuntimeError(f"the truth value of a tensor of shape {self.data.shape} is ambiguous")
+        return bool(self.data)
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __repr__(self) -> str:
+        body = np.array2string(self.data, separator=", ", prefix="tensor(", precision=4)
+        extras = []
+        if self.data.dtype not in (get_default_dtype(), np.dtype(np.int64), np.dtype(bool)):
+            extras.append(f"dtype={self.data.dtype}")
+        if self.name is not None:
+            extras.append(f"name={self.name!r}")
+        if self.grad_fn is not None:
+            extras.append(f"grad_fn={self.grad_fn!r}")
+        elif self.requires_grad:
+            extras.append("requires_grad=True")
+        return f"tensor({body}{''.join(', ' + e for e in extras)})"
+
+    # ----- autograd
+    def backward(self, gradient: Any = None, retain_graph: bool | None = None, create_graph: bool = False) -> None:
+        """Accumulate d(self)/d(leaf) into `.grad` of every leaf that requires grad."""
+        engine.backward(self, gradient, retain_graph, create_graph)
+
+    def detach(self) -> Tensor:
+        """The same data (shared) cut from the graph."""
+        return Tensor._from_op(self.data, None)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        if not self.is_leaf:
+            raise RuntimeError("requires_grad_() can only change leaf tensors; use detach() on a non-leaf")
+        if requires_grad and not is_floating(self.data.dtype):
+            raise TypeError(f"only floating-point tensors can require grad, got dtype {self.data.dtype}")
+        self.requires_grad = bool(requires_grad)
+        return self
+
+    def retain_grad(self) -> None:
+        """Keep `.grad` on this non-leaf tensor after backward (leaves keep theirs anyway)."""
+        if not self.requires_grad:
+            raise RuntimeError("retain_grad() on a tensor that does not require grad")
+        if self.grad_fn is not None:
+            self.grad_fn.retained = weakref.ref(self)
+
+    @property
+    def retains_grad(self) -> bool:
+        return self.grad_fn is not None and self.grad_fn.retained is not None and self.grad_fn.retained() is self
+
+    # ----- arithmetic (binary ops broadcast through _binary)
+    def __add__(self, other: Any) -> Tensor:
+        return _binary(self, other, Add, False)
+
+    def __radd__(self, other: Any) -> Tensor:
+        return _binary(self, other, Add, True)
+
+    def __sub__(self, other: Any) -> Tensor:
+        return _binary(self, other, Sub, False)
+
+    def __rsub__(self, other: Any) -> Tensor:
+        return _binary(self, other, Sub, True)
+
+    def __mul__(self, other: Any) -> Tensor:
+        return _binary(self, other, Mul, False)
+
+    def __rmul__(self, other: Any) -> Tensor:
+        return _binary(self, other, Mul, True)
+
+    def __truediv__(self, other: Any) -> Tensor:
+        return _binary(self, other, Div, False)
+
+    def __rtruediv__(self, other: Any) -> Tensor:
+        return _binary(self, other, Div, True)
+
+    def __pow__(self, other: Any) -> Tensor:
+        return _binary(self, other, Pow, False)
+
+    def __rpow__(self, other: Any) -> Tensor:
+        return _binary(self, other, Pow, True)
+
+    def __matmul__(self, other: Any) -> Tensor:
+        return self.matmul(other)
+
+    def __rmatmul__(self, other: Any) -> Tensor:
+        return _as_tensor(other, self).matmul(self)
+
+    def __neg__(self) -> Tensor:
+        return Neg.apply(self)
+
+    def __pos__(self) -> Tensor:
+        return self
+
+    def add(self, other: Any) -> Tensor:
+        return self + other
+
+    def sub(self, other: Any) -> Tensor:
+        return self - other
+
+    def mul(self, other: Any) -> Tensor:
+        return self * other
+
+    def div(self, other: Any) -> Tensor:
+        return self / other
+
+    def pow(self, exponent: Any) -> Tensor:
+        return self ** exponent
+
+    def neg(self) -> Tensor:
+        return -self
+
+    def square(self) -> Tensor:
+        return self * self
+
+    def matmul(self, other: Any) -> Tensor:
+        """Matrix product with np.matmul's rules: 1-D operands promoted, batch axes broadcast."""
+        other = _as_tensor(other, self)
+        if self.data.ndim == 0 or other.data.ndim == 0:
+            raise ValueError(f"matmul: both operands need at least one dimension, got shapes "
+                             f"{self.data.shape} and {other.data.shape}")
+        k_self = self.data.shape[-1]
+        k_other = other.data.shape[-2] if other.data.ndim > 1 else other.data.shape[0]
+        if k_self != k_other:
+            raise ValueError(f"matmul: shapes {self.data.shape} and {other.data.shape} do not align "
+                             f"({k_self} != {k_other})")
+        return MatMul.apply(self, other)
+
+    # ----- elementwise functions
+    def exp(self) -> Tensor:
+        return Exp.apply(self)
+
+    def log(self) -> Tensor:
+        return Log.apply(self)
+
+    def sqrt(self) -> Tensor:
+        return Sqrt.apply(self)
+
+    def abs(self) -> Tensor:
+        return Abs.apply(self)
+
+    def sin(self) -> Tensor:
+        return Sin.apply(self)
+
+    def cos(self) -> Tensor:
+        return Cos.apply(self)
+
+    def tanh(self) -> Tensor:
+        return Tanh.apply(self)
+
+    def sigmoid(self) -> Tensor:
+        return Sigmoid.apply(self)
+
+    def softplus(self) -> Tensor:
+        return Softplus.apply(self)
+
+    def relu(self) -> Tensor:
+        return ReLU.apply(self)
+
+    def leaky_relu(self, negative_slope: float = 0.01) -> Tensor:
+        return LeakyReLU.apply(self, float(negative_slope))
+
+    def clip(self, min: float | None = None, max: float | None = None) -> Tensor:
+        if min is None and max is None:
+            raise ValueError("clip needs at least one of min and max")
+        return Clip.apply(self, min, max)
+
+    clamp = clip
+
+    def maximum(self, other: Any) -> Tensor:
+        return _binary(self, other, Maximum, False)
+
+    def minimum(self, other: Any) -> Tensor:
+        return _binary(self, other, Minimum, False)
+
+    def where(self, condition: Any, other: Any) -> Tensor:
+        """`self` where condition holds, else `other` (torch.Tensor.where)."""
+        return where(condition, self, other)
+
+    # ----- reductions (axis: int, tuple or None; `dim`/`keepdim` accepted as PyTorch spells them)
+    def sum(self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None, keepdim: bool | None = None) -> Tensor:
+        axes = _axes(self, axis, dim)
+        return Sum.apply(self, axes, keepdims if keepdim is None else keepdim)
+
+    def mean(self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None, keepdim: bool | None = None) -> Tensor:
+        axes = _axes(self, axis, dim)
+        return self.sum(axes, keepdims if keepdim is None else keepdim) / _count(self, axes)
+
+    def max(self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None, keepdim: bool | None = None) -> Tensor:
+        """The largest values along `axis` (values only, like torch.amax); ties share the gradient."""
+        axes = _axes(self, axis, dim)
+        _check_not_empty(self, axes, "max")
+        return Max.apply(self, axes, keepdims if keepdim is None else keepdim)
+
+    def min(self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None, keepdim: bool | None = None) -> Tensor:
+        """The smallest values along `axis` (values only, like torch.amin); ties share the gradient."""
+        return -((-self).max(axis, keepdims, dim=dim, keepdim=keepdim))
+
+    amax = max
+    amin = min
+
+    def var(self, axis: Axis = None, keepdims: bool = False, *, correction: int = 1, unbiased: bool | None = None,
+            dim: Axis = None, keepdim: bool | None = None) -> Tensor:
+        """Variance with Bessel's correction by default (divides by n - correction), as torch.var."""
+        axes = _axes(self, axis, dim)
+        keep = keepdims if keepdim is None else keepdim
+        if unbiased is not None:
+            correction = 1 if unbiased else 0
+        centred = self - self.mean(axes, keepdims=True)
+        return (centred * centred).sum(axes, keep) / max(_count(self, axes) - correction, 0)
+
+    def std(self, axis: Axis = None, keepdims: bool = False, *, correction: int = 1, unbiased: bool | None = None,
+            dim: Axis = None, keepdim: bool | None = None) -> Tensor:
+        return self.var(axis, keepdims, correction=correction, unbiased=unbiased, dim=dim, keepdim=keepdim).sqrt()
+
+    def logsumexp(self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None,
+                  keepdim: bool | None = None) -> Tensor:
+        """log(sum(exp(x))) computed without overflow (the max is shifted out first)."""
+        axes = _axes(self, axis, dim)
+        keep = keepdims if keepdim is None else keepdim
+        # The shift is a constant: d/dx of m + log(sum(exp(x - m))) is softmax(x) for any m.
+        shift = Tensor._from_op(np.max(self.data, axis=axes, keepdims=True), None)
+        result = (self - shift).exp().sum(axes, keepdims=True).log() + shift
+        return result if keep else result.reshape(_reduced_shape(self, axes))
+
+    def softmax(self, dim: int = -1) -> Tensor:
+        return self.log_softmax(dim).exp()
+
+    def log_softmax(self, dim: int = -1) -> Tensor:
+        return LogSoftmax.apply(self, _axis(self, dim))
+
+    def argmax(self, axis: int | None = None, keepdims: bool = False, *, dim: int | None = None,
+               keepdim: bool | None = None) -> Tensor:
+        """Index of the largest value (no gradient)."""
+        axis = dim if dim is not None else axis
+        return Tensor._from_op(np.asarray(np.argmax(self.data, axis=axis, keepdims=bool(keepdim or keepdims))), None)
+
+    def argmin(self, axis: int | None = None, keepdims: bool = False, *, dim: int | None = None,
+               keepdim: bool | None = None) -> Tensor:
+        """Index of the smallest value (no gradient)."""
+        axis = dim if dim is not None else axis
+        return Tensor._from_op(np.asarray(np.argmin(self.data, axis=axis, keepdims=bool(keepdim or keepdims))), None)
+
+    # ----- comparisons (boolean results, never differentiable)
+    def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return _compare(np.equal, self, other)
+
+    def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return _compare(np.not_equal, self, other)
+
+    def __lt__(self, other: Any) -> Tensor:
+        return _compare(np.less, self, other)
+
+    def __le__(self, other: Any) -> Tensor:
+        return _compare(np.less_equal, self, other)
+
+    def __gt__(self, other: Any) -> Tensor:
+        return _compare(np.greater, self, other)
+
+    def __ge__(self, other: Any) -> Tensor:
+        return _compare(np.greater_equal, self, other)
+
+    # ----- shape
+    def reshape(self, *shape: Any) -> Tensor:
+        new_shape = _shape_arg(shape)
+        try:
+            resolved = np.empty(self.data.shape, dtype=bool).reshape(new_shape).shape if -1 in new_shape else new_shape
+        except ValueError:
+            resolved = None
+        if resolved is None or int(np.prod(resolved)) != self.data.size:
+            raise ValueError(f"reshape: cannot reshape a tensor of shape {self.data.shape} "
+                             f"({self.data.size} elements) into {new_shape}")
+        if resolved == self.data.shape:
+            return self
+        return Reshape.apply(self, tuple(resolved))
+
+    view = reshape
+
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+        if self.data.ndim == 0:
+            return self.reshape(1)
+        start, end = _axis(self, start_dim), _axis(self, end_dim)
+        shape = self.data.shape
+        return self.reshape(shape[:start] + (int(np.prod(shape[start:end + 1])),) + shape[end + 1:])
+
+    def squeeze(self, dim: Axis = None) -> Tensor:
+        axes = tuple(i for i, n in enumerate(self.data.shape) if n == 1) if dim is None else _axes(self, dim, None)
+        return self.reshape(tuple(n for i, n in enumerate(self.data.shape) if not (i in axes and n == 1)))
+
+    def unsqueeze(self, dim: int) -> Tensor:
+        position = dim if dim >= 0 else dim + self.data.ndim + 1
+        if not 0 <= position <= self.data.ndim:
+            raise IndexError(f"unsqueeze: dim {dim} out of range for a tensor with {self.data.ndim} dims")
+        return self.reshape(self.data.shape[:position] + (1,) + self.data.shape[position:])
+
+    def permute(self, *dims: Any) -> Tensor:
+        axes = tuple(_axis(self, d) for d in _shape_arg(dims))
+        if sorted(axes) != list(range(self.data.ndim)):
+            raise ValueError(f"permute: {dims} is not a permutation of the {self.data.ndim} dims of shape "
+                             f"{self.data.shape}")
+        if axes == tuple(range(self.data.ndim)):
+            return self
+        return Transpose.apply(self, axes)
+
+    def transpose(self, dim0: int = -2, dim1: int = -1) -> Tensor:
+        """Swap two dimensions (torch.transpose); `permute` reorders all of them."""
+        axes = list(range(self.data.ndim))
+        a, b = _axis(self, dim0), _axis(self, dim1)
+        axes[a], axes[b] = axes[b], axes[a]
+        return self.permute(*axes)
+
+    def movedim(self, source: int, destination: int) -> Tensor:
+        axes = list(range(self.data.ndim))
+        axes.insert(_axis(self, destination), axes.pop(_axis(self, source)))
+        return self.permute(*axes)
+
+    def broadcast_to(self, *shape: Any) -> Tensor:
+        target = _shape_arg(shape)
+        if target == self.data.shape:
+            return self
+        try:
+            np.broadcast_shapes(self.data.shape, target)
+        except ValueError:
+            raise ValueError(f"broadcast_to: shape {self.data.shape} cannot be broadcast to {target}") from None
+        if np.broadcast_shapes(self.data.shape, target) != target:
+            raise ValueError(f"broadcast_to: shape {self.data.shape} cannot be broadcast to {target}")
+        return BroadcastTo.apply(self, target)
+
+    def expand(self, *sizes: Any) -> Tensor:
+        """broadcast_to where -1 keeps the existing size (torch.Tensor.expand)."""
+        target = _shape_arg(sizes)
+        lead = len(target) - self.data.ndim
+        if lead < 0:
+            raise ValueError(f"expand: {target} has fewer dims than the tensor's shape {self.data.shape}")
+        return self.broadcast_to(tuple(self.data.shape[i - lead] if n == -1 else n for i, n in enumerate(target)))
+
+    def sum_to(self, *shape: Any) -> Tensor:
+        """Sum over the axes that broadcasting `shape` up to this tensor's shape would create."""
+        target = _shape_arg(shape)
+        if target == self.data.shape:
+            return self
+        if np.broadcast_shapes(self.data.shape, target) != self.data.shape:
+            raise ValueError(f"sum_to: shape {self.data.shape} cannot be summed down to {target}")
+        return SumTo.apply(self, target)
+
+    def split(self, split_size_or_sections: int | Sequence[int], dim: int = 0) -> tuple[Tensor, ...]:
+        """Slices along `dim`: every `split_size` elements, or the listed section sizes."""
+        axis = _axis(self, dim)
+        length = self.data.shape[axis]
+        if isinstance(split_size_or_sections, int):
+            if split_size_or_sections <= 0:
+                raise ValueError(f"split: split size must be positive, got {split_size_or_sections}")
+            sizes = [min(split_size_or_sections, length - s) for s in range(0, length, split_size_or_sections)]
+        else:
+            sizes = list(split_size_or_sections)
+            if sum(sizes) != length:
+                raise ValueError(f"split: sections {sizes} sum to {sum(sizes)}, but dim {dim} has size {length}")
+        pieces, start = [], 0
+        for size in sizes:
+            pieces.append(self[(slice(None),) * axis + (slice(start, start + size),)])
+            start += size
+        return tuple(pieces)
+
+    def chunk(self, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
+        length = self.data.shape[_axis(self, dim)]
+        return self.split(-(-length // chunks), dim)
+
+    def __getitem__(self, index: Any) -> Tensor:
+        return GetItem.apply(self, _index_arg(index))
+
+    def scatter_add(self, index: Any, shape: tuple[int, ...], accumulate: bool = True) -> Tensor:
+        """A zero tensor of `shape` with this tensor added at `index` (the adjoint of indexing)."""
+        return ScatterAdd.apply(self, _index_arg(index), tuple(shape), accumulate)
+
+    # ----- dtype
+    def to(self, dtype: Any) -> Tensor:
+        dtype = np.dtype(dtype)
+        if dtype == self.data.dtype:
+            return self
+        if self.requires_grad and _grad_mode.enabled and not is_floating(dtype):
+            return Tensor._from_op(self.data.astype(dtype), None)  # integer results carry no gradient
+        return Cast.apply(self, dtype)
+
+    def float(self) -> Tensor:
+        return self.to(np.float32)
+
+    def double(self) -> Tensor:
+        return self.to(np.float64)
+
+    def long(self) -> Tensor:
+        return self.to(np.int64)
+
+    def bool(self) -> Tensor:
+        return self.to(np.bool_)
+
+    # ----- in-place updates (for initialisation and optimizers; never on recorded tensors)
+    def _check_in_place(self, what: str) -> None:
+        if self.grad_fn is not None:
+            raise RuntimeError(f"{what}: in-place change of a tensor produced by an operation would corrupt "
+                               "the graph that recorded it")
+        if self.requires_grad and _grad_mode.enabled:
+            raise RuntimeError(f"{what}: a leaf tensor that requires grad cannot be changed in place while "
+                               "grad mode is on; wrap the update in `with no_grad():`")
+
+    def zero_(self) -> Tensor:
+        self._check_in_place("zero_")
+        self.data[...] = 0
+        return self
+
+    def fill_(self, value: float) -> Tensor:
+        self._check_in_place("fill_")
+        self.data[...] = value
+        return self
+
+    def copy_(self, source: Any) -> Tensor:
+        self._check_in_place("copy_")
+        values = source.data if isinstance(source, TensorBase) else np.asarray(source)
+        if np.broadcast_shapes(values.shape, self.data.shape) != self.data.shape:
+            raise ValueError(f"copy_: source of shape {values.shape} does not fit a tensor of shape {self.data.shape}")
+        self.data[...] = values
+        return self
+
+    def add_(self, other: Any, alpha: float = 1.0) -> Tensor:
+        self._check_in_place("add_")
+        self.data += alpha * (other.data if isinstance(other, TensorBase) else np.asarray(other))
+        return self
+
+    def sub_(self, other: Any, alpha: float = 1.0) -> Tensor:
+        return self.add_(other, -alpha)
+
+    def mul_(self, other: Any) -> Tensor:
+        self._check_in_place("mul_")
+        self.data *= other.data if isinstance(other, TensorBase) else np.asarray(other)
+        return self
+
+
+def _as_tensor(value: Any, like: Tensor) -> Tensor:
+    """A constant Tensor for a number, list or array met in an op with tensor `like`."""
+    if isinstance(value, Tensor):
+        return value
+    if isinstance(value, bool | int | float):
+        dtype = like.data.dtype if is_floating(like.data.dtype) or not isinstance(value, float) else get_default_dtype()
+        return Tensor._from_op(np.asarray(value, dtype=dtype), None)
+    return Tensor._from_op(to_array(value, copy=False), None)
+
+
+def _binary(self: Tensor, other: Any, op: type, reflected: bool) -> Tensor:
+    """Apply a two-input op with NumPy broadcasting, made explicit in the graph."""
+    if type(other) is float or type(other) is int:
+        if not is_floating(self.data.dtype) and type(other) is float:
+            self = self.to(get_default_dtype())
+        # A Python number stays a plain argument: no array to build, no gradient to compute.
+        return op.apply(other, self) if reflected else op.apply(self, other)
+    if not isinstance(other, Tensor):
+        other = _as_tensor(float(other) if isinstance(other, np.floating) else other, self)
+        if other.data.ndim == 0 and type(other.data.item()) in (int, float):
+            return _binary(self, other.data.item(), op, reflected)
+    a, b = (other, self) if reflected else (self, other)
+    if a.data.shape != b.data.shape and _grad_mode.enabled:
+        a, b = _broadcast_pair(a, b, op)
+    return op.apply(a, b)
+
+
+def _broadcast_pair(a: Tensor, b: Tensor, op: type) -> tuple[Tensor, Tensor]:
+    """Broadcast the operands that require grad, so each op's backward sees one shape."""
+    try:
+        shape = np.broadcast_shapes(a.data.shape, b.data.shape)
+    except ValueError:
+        raise ValueError(f"{op.__name__}: shapes {a.data.shape} and {b.data.shape} cannot be broadcast "
+                         "together") from None
+    if a.requires_grad and a.data.shape != shape:
+        a = BroadcastTo.apply(a, shape)
+    if b.requires_grad and b.data.shape != shape:
+        b = BroadcastTo.apply(b, shape)
+    return a, b
+
+
+def _compare(ufunc: Any, a: Tensor, other: Any) -> Tensor:
+    values = other.data if isinstance(other, TensorBase) else other
+    return Tensor._from_op(np.asarray(ufunc(a.data, values)), None)
+
+
+def where(condition: Any, input: Any, other: Any) -> Tensor:
+    """Elementwise `input` where `condition` is true, else `other`; differentiable in both."""
+    mask = np.asarray(condition.data if isinstance(condition, TensorBase) else condition, dtype=bool)
+    anchor = input if isinstance(input, Tensor) else other
+    if not isinstance(anchor, Tensor):
+        anchor = Tensor(input)
+    a, b = _as_tensor(input, anchor), _as_tensor(other, anchor)
+    shape = np.broadcast_shapes(mask.shape, a.data.shape, b.data.shape)
+    if _grad_mode.enabled:
+        a = a.broadcast_to(shape) if a.requires_grad else a
+        b = b.broadcast_to(shape) if b.requires_grad else b
+    return Where.apply(mask, a, b)
+
+
+def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
+    """Join tensors along an existing dimension."""
+    if len(tensors) == 0:
+        raise ValueError("cat: expected a non-empty sequence of tensors")
+    first = tensors[0]
+    axis = _axis(first, dim)
+    for position, t in enumerate(tensors):
+        if t.data.ndim != first.data.ndim or t.data.shape[:axis] + t.data.shape[axis + 1:] != \
+                first.data.shape[:axis] + first.data.shape[axis + 1:]:
+            raise ValueError(f"cat: tensor {position} has shape {t.data.shape}, which does not match "
+                             f"{first.data.shape} outside dim {dim}")
+    return Cat.apply(axis, *tensors)
+
+
+def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
+    """Join tensors of one shape along a new dimension."""
+    if len(tensors) == 0:
+        raise ValueError("stack: expected a non-empty sequence of tensors")
+    shapes = {t.data.shape for t in tensors}
+    if len(shapes) != 1:
+        raise ValueError(f"stack: all tensors need the same shape, got {sorted(shapes)}")
+    return cat([t.unsqueeze(dim) for t in tensors], dim)
+
+
+def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """input @ weight.T + bias as one graph node (weight has PyTorch's (out, in) layout)."""
+    if weight.data.ndim != 2 or input.data.shape[-1:] != weight.data.shape[1:]:
+        raise ValueError(f"linear: input of shape {input.data.shape} does not fit weight of shape "
+                         f"{weight.data.shape} (expected (..., {weight.data.shape[-1] if weight.data.ndim else '?'}))")
+    if bias is not None and bias.data.shape != weight.data.shape[:1]:
+        raise ValueError(f"linear: bias of shape {bias.data.shape} does not fit weight of shape {weight.data.shape}")
+    return Linear.apply(input, weight, bias)
+
+
+def _axis(t: Tensor, axis: int) -> int:
+    ndim = max(t.data.ndim, 1)
+    if not -ndim <= axis < ndim:
+        raise IndexError(f"dimension {axis} is out of range for a tensor of shape {t.data.shape}")
+    return axis % ndim
+
+
+def _axes(t: Tensor, axis: Axis, dim: Axis) -> tuple[int, ...] | None:
+    """Normalise a reduction's axis argument to None or a sorted tuple of non-negative ints."""
+    chosen = dim if dim is not None else axis
+    if chosen is None:
+        return None
+    items = (chosen,) if isinstance(chosen, int | np.integer) else tuple(chosen)
+    axes = tuple(sorted({_axis(t, int(a)) for a in items}))
+    if len(axes) != len(items):
+        raise ValueError(f"repeated dimension in {chosen!r}")
+    if t.data.ndim == 0:
+        return None
+    return axes
+
+
+def _count(t: Tensor, axes: tuple[int, ...] | None) -> int:
+    return t.data.size if axes is None else int(np.prod([t.data.shape[a] for a in axes]))
+
+
+def _reduced_shape(t: Tensor, axes: tuple[int, ...] | None) -> tuple[int, ...]:
+    return () if axes is None else tuple(n for i, n in enumerate(t.data.shape) if i not in axes)
+
+
+def _check_not_empty(t: Tensor, axes: tuple[int, ...] | None, what: str) -> None:
+    if _count(t, axes) == 0:
+        raise ValueError(f"{what}: cannot reduce an empty selection of a tensor of shape {t.data.shape}")
+
+
+def _shape_arg(shape: tuple[Any, ...]) -> tuple[int, ...]:
+    """Accept shape as varargs `(2, 3)` or as one tuple/list `((2, 3),)`."""
+    if len(shape) == 1 and isinstance(shape[0], tuple | list):
+        shape = tuple(shape[0])
+    return tuple(int(n) for n in shape)
+
+
+def _index_arg(index: Any) -> Any:
+    """Tensors inside an index become their arrays; lists become arrays (NumPy's meaning)."""
+    if isinstance(index, TensorBase):
+        return index.data
+    if isinstance(index, list):
+        return np.asarray(index)
+    if isinstance(index, tuple):
+        return tuple(_index_arg(part) for part in index)
+    return index
+
