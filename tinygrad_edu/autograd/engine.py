@@ -85,7 +85,9 @@ def run_backward(
             for index, (x, grad, needs_grad) in enumerate(zip(inputs, input_grads, node.needs_input_grad)):
                 if grad is None or not needs_grad:
                     continue
-                grad = _checked_gradient(node, index, x, grad)
+                if not isinstance(grad, TensorBase) or grad.data.shape != x.data.shape \
+                        or grad.data.dtype != x.data.dtype:
+                    grad = _checked_gradient(node, index, x, grad)
                 producer = x.grad_fn
                 if producer is None:
                     _deliver_to_leaf(x, grad, create_graph, capture, stored)
@@ -153,9 +155,8 @@ def _retain(node: Context, grad: TensorBase, create_graph: bool) -> None:
 def _free(node: Context) -> None:
     """Drop what the node kept for backward; a second backward through it then raises."""
     function, retained = node.function, node.retained
-    node.__dict__.clear()
-    node.function, node.retained = function, retained
-    node.inputs, node.needs_input_grad, node.freed = (), (), True
+    node.__dict__.clear()  # inputs, saved arrays, output: the class-level defaults show through
+    node.function, node.retained, node.freed = function, retained, True
 
 
 def backward(

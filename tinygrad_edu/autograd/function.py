@@ -32,12 +32,14 @@ class Context:
     `needs_input_grad[i]` says whether input i wants a gradient; `output` is the result.
     """
 
+    # Class-level defaults: an op recorded under no_grad pays for one attribute, not five.
+    inputs: tuple[Any, ...] = ()
+    needs_input_grad: tuple[bool, ...] = ()
+    freed = False
+    retained: Any = None  # a weakref to the output when retain_grad() was called
+
     def __init__(self, function: type[Function]) -> None:
         self.function = function
-        self.inputs: tuple[Any, ...] = ()
-        self.needs_input_grad: tuple[bool, ...] = ()
-        self.freed = False
-        self.retained: Any = None  # a weakref to the output when retain_grad() was called
 
     def save_for_backward(self, *values: Any) -> None:
         """Keep arrays (or tensors) for backward; read them back with `saved_tensors`."""
@@ -115,24 +117,24 @@ class Function:
     def apply(cls, *args: Any) -> Any:
         """Run forward on arrays; record a graph node when an input requires grad."""
         arrays = []
+        needs = []
         anchor = None
-        record = False
         for arg in args:
             if isinstance(arg, TensorBase):
                 arrays.append(arg.data)
+                needs.append(arg.requires_grad)
                 if anchor is None:
                     anchor = arg
-                if arg.requires_grad:
-                    record = True
             else:
                 arrays.append(arg)
+                needs.append(False)
         if anchor is None:
             raise TypeError(f"{cls.__name__}.apply needs at least one Tensor argument")
-        record = record and _grad_mode.enabled
         ctx = Context(cls)
+        record = _grad_mode.enabled and True in needs
         if record:
             ctx.inputs = args
-            ctx.needs_input_grad = tuple(isinstance(a, TensorBase) and a.requires_grad for a in args)
+            ctx.needs_input_grad = tuple(needs)
         out = cls.forward(ctx, *arrays)
         if type(out) is not np.ndarray:
             if isinstance(out, tuple | list):
