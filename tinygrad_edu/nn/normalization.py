@@ -1,0 +1,90 @@
+"""BatchNorm1d: per-feature normalisation over the batch, with running statistics for eval.
+
+Layer L5. The module owns the learnable scale/shift (weight, bias) and the buffers
+running_mean, running_var and num_batches_tracked; the arithmetic is
+tinygrad_edu.functional.batch_norm. Conventions are PyTorch's: running_var starts at 1 and
+tracks the unbiased batch variance, running = (1 - momentum) running + momentum batch, and
+momentum=None means a cumulative average. The book's layer differs (running_var starts at 0,
+biased variance, momentum 0.9 on the old value): docs/nn.md shows both side by side.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .. import functional as F
+from .._dtypes import get_default_dtype
+from ..tensor import Tensor
+from .module import Module, Parameter
+
+__all__ = ["BatchNorm1d"]
+
+
+class BatchNorm1d(Module):
+    """y = (x - mean) / sqrt(var + eps) * weight + bias for each of C features of (N, C) or (N, C, L) input.
+
+    Training mode normalises with the batch statistics (biased variance) and updates the running
+    ones; eval mode normalises with the running statistics. With track_running_stats=False
+    there are no buffers and the batch statistics are used in both modes.
+    """
+
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
+                 track_running_stats: bool = True, dtype: Any = None) -> None:
+        super().__init__()
+        if num_features <= 0:
+            raise ValueError(f"BatchNorm1d needs num_features > 0, got {num_features}")
+        self.num_features = num_features
+        self.eps = eps
+        self.momentum = momentum
+        self.affine = affine
+        self.track_running_stats = track_running_stats
+        dtype = get_default_dtype() if dtype is None else np.dtype(dtype)
+        if affine:
+            self.weight = Parameter(np.ones(num_features, dtype=dtype))
+            self.bias = Parameter(np.zeros(num_features, dtype=dtype))
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+        if track_running_stats:
+            self.register_buffer("running_mean", Tensor(np.zeros(num_features, dtype=dtype)))
+            self.register_buffer("running_var", Tensor(np.ones(num_features, dtype=dtype)))
+            self.register_buffer("num_batches_tracked", Tensor(np.array(0, dtype=np.int64)))
+        else:
+            self.register_buffer("running_mean", None)
+            self.register_buffer("running_var", None)
+            self.register_buffer("num_batches_tracked", None)
+
+    def reset_running_stats(self) -> None:
+        if self.track_running_stats:
+            self.running_mean.data[...] = 0
+            self.running_var.data[...] = 1
+            self.num_batches_tracked.data[...] = 0
+
+    def reset_parameters(self) -> None:
+        self.reset_running_stats()
+        if self.affine:
+            self.weight.data[...] = 1
+            self.bias.data[...] = 0
+
+    def forward(self, input: Tensor) -> Tensor:
+        if input.ndim not in (2, 3):
+            raise ValueError(f"BatchNorm1d expected 2D (N, C) or 3D (N, C, L) input, got shape {input.shape}")
+        if input.shape[1] != self.num_features:
+            raise ValueError(f"BatchNorm1d({self.num_features}) got input of shape {input.shape}: "
+                             f"axis 1 must have {self.num_features} features")
+        momentum = 0.0 if self.momentum is None else self.momentum
+        if self.training and self.track_running_stats:
+            self.num_batches_tracked.data += 1  # a buffer, not a gradient: updating in place is safe
+            if self.momentum is None:  # cumulative moving average of all batches so far
+                momentum = 1.0 / float(self.num_batches_tracked.data)
+        use_batch_stats = self.training or self.running_mean is None
+        # Eval without running stats (track_running_stats=False) falls back to batch statistics.
+        running_mean = self.running_mean.data if self.running_mean is not None else None
+        running_var = self.running_var.data if self.running_var is not None else None
+        return F.batch_norm(input, running_mean, running_var, self.weight, self.bias, use_batch_stats, momentum,
+                            self.eps)
+
+    def extra_repr(self) -> str:
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
+                f"track_running_stats={self.track_running_stats}")
