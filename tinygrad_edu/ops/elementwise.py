@@ -183,12 +183,10 @@ class Sigmoid(Function):
 
     @staticmethod
     def forward(ctx: Context, x: np.ndarray) -> np.ndarray:
-        # sigmoid(x) = (1 + tanh(x/2)) / 2: never overflows, unlike 1 / (1 + exp(-x)).
-        y = np.multiply(x, 0.5)
-        np.tanh(y, out=y)
-        y += 1
-        y *= 0.5
-        return y
+        # exp(-|x|) never overflows, and e/(1+e) for x < 0 keeps full relative precision in the
+        # left tail, where (1 + tanh(x/2)) / 2 cancels to 0 (then log(sigmoid(x)) = -inf).
+        e = np.exp(-np.abs(x))
+        return np.where(x >= 0, 1, e) / (1 + e)
 
     @staticmethod
     def backward(ctx: Context, grad_out):
