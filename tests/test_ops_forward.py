@@ -1,0 +1,116 @@
+"""Forward values of every op in op_specs equal their NumPy expression.
+
+Over drawn shapes (0-d, size-1 axes and broadcasting pairs included), with and without
+requires_grad (the graph path broadcasts through explicit BroadcastTo nodes, the no-grad path
+does not), in float64 to ~1e-10 and in float32 (which must stay float32). Plus the stability
+cases a property draw in [-3, 3] never reaches.
+"""
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import tinygrad_edu as tg
+import tinygrad_edu.functional as F
+from op_specs import OP_SPECS, OpSpec
+
+# These specs multiply by a float64 NumPy array: the result is float64, as in PyTorch.
+FLOAT64_CONSTANT = {"rmul_numpy_array", "add_numpy_array_broadcast", "rmatmul_numpy"}
+# Dropout draws its mask in the input's precision, so a float64 reference mask differs in float32.
+FLOAT32_MASK = {"dropout_fixed_seed"}
+
+
+def _as_tuple(value):
+    return tuple(value) if isinstance(value, tuple | list) else (value,)
+
+
+def _examples(fraction: int) -> int:
+    return max(5, settings().max_examples // fraction)
+
+
+@pytest.mark.parametrize("spec", OP_SPECS, ids=str)
+def test_forward_matches_numpy_in_float64(spec: OpSpec):
+    @settings(max_examples=_examples(3))
+    @given(spec.inputs(), st.booleans())
+    def check(arrays, requires_grad):
+        originals = [a.copy() for a in arrays]
+        tensors = [tg.tensor(a, requires_grad=requires_grad) for a in arrays]
+        results = _as_tuple(spec.fn(*tensors))
+        expected = _as_tuple(spec.numpy_ref(*arrays))
+        assert len(results) == len(expected)
+        for result, want in zip(results, expected):
+            want = np.asarray(want)
+            assert isinstance(result, tg.Tensor)
+            assert result.shape == want.shape, f"{spec.name}: shape {result.shape} != NumPy's {want.shape}"
+            assert result.dtype == np.float64
+            np.testing.assert_allclose(result.data, want, rtol=1e-10, atol=1e-12)
+            assert result.requires_grad == requires_grad
+        for tensor, original in zip(tensors, originals):
+            np.testing.assert_array_equal(tensor.data, original)  # no op may write into its input
+
+    check()
+
+
+@pytest.mark.parametrize("spec", OP_SPECS, ids=str)
+def test_forward_keeps_float32(spec: OpSpec):
+    @settings(max_examples=_examples(6))
+    @given(spec.inputs())
+    def check(arrays):
+        tensors = [tg.tensor(a.astype(np.float32)) for a in arrays]
+        results = _as_tuple(spec.fn(*tensors))
+        expected = _as_tuple(spec.numpy_ref(*arrays))
+        for result, want in zip(results, expected):
+            assert result.dtype == (np.float64 if spec.name in FLOAT64_CONSTANT else np.float32)
+            if spec.name not in FLOAT32_MASK:
+                np.testing.assert_allclose(result.data, want, rtol=2e-4, atol=2e-5)
+
+    check()
+
+
+def test_every_listed_op_has_a_unique_name_and_a_reference():
+    assert len(OP_SPECS) == len({spec.name for spec in OP_SPECS}) > 100
+    assert all(callable(spec.fn) and callable(spec.numpy_ref) for spec in OP_SPECS)
+
+
+@pytest.mark.parametrize("big", [80.0, 1000.0])
+def test_softmax_family_is_stable_for_large_logits(big):
+    x = tg.tensor([[big, big - 1.0, -big], [0.0, -big, big]], dtype=np.float64)
+    shifted = x.data - x.data.max(axis=1, keepdims=True)
+    expected = np.exp(shifted) / np.exp(shifted).sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(x.softmax(-1).data, expected, rtol=1e-12)
+    log_expected = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    np.testing.assert_allclose(x.log_softmax(-1).data, log_expected, rtol=1e-12)
+    np.testing.assert_allclose(x.logsumexp(1).data, [big + np.log1p(np.exp(-1.0)), big], rtol=1e-12)
+    assert np.isfinite(F.cross_entropy(x, np.array([2, 1])).item())
+
+
+def test_sigmoid_softplus_and_bce_do_not_overflow():
+    x = tg.tensor([-1000.0, -30.0, 0.0, 30.0, 1000.0], dtype=np.float64)
+    np.testing.assert_allclose(x.sigmoid().data, [0.0, 1 / (1 + np.exp(30.0)), 0.5, 1 / (1 + np.exp(-30.0)), 1.0],
+                               rtol=1e-12, atol=1e-300)
+    # Full relative precision in the left tail: log(sigmoid(x)) stays finite (x itself, nearly).
+    np.testing.assert_allclose(tg.tensor([-40.0, -700.0], dtype=np.float64).sigmoid().log().data, [-40.0, -700.0])
+    np.testing.assert_allclose(x.softplus().data, [0.0, np.log1p(np.exp(-30.0)), np.log(2.0), 30.0, 1000.0],
+                               rtol=1e-12, atol=1e-300)
+    loss = F.binary_cross_entropy_with_logits(x, np.array([1.0, 1.0, 0.0, 0.0, 0.0]), reduction="none")
+    np.testing.assert_allclose(loss.data, [1000.0, 30.0, np.log(2.0), 30.0, 1000.0], rtol=1e-9)
+
+
+def test_binary_ops_broadcast_0d_and_size1_both_ways():
+    a = tg.tensor(np.arange(6.0).reshape(2, 1, 3), requires_grad=True)
+    b = tg.tensor(np.array(2.0), requires_grad=True)
+    c = tg.tensor(np.ones((4, 1)), requires_grad=True)
+    assert (a * b).shape == (2, 1, 3)
+    assert (b - a).shape == (2, 1, 3)
+    assert (a + c).shape == (2, 4, 3)
+    assert (c / (a + 1)).shape == (2, 4, 3)
+    np.testing.assert_allclose((a + c).data, a.data + c.data)
+
+
+def test_incompatible_shapes_raise_naming_both():
+    a, b = tg.ones(2, 3), tg.ones(4)
+    with pytest.raises(ValueError, match=r"\(2, 3\).*\(4,\)"):
+        a.requires_grad_()
+        a + b
+    with pytest.raises(ValueError, match=r"\(2, 3\).*\(2, 3\)"):
+        tg.ones(2, 3) @ tg.ones(2, 3)
