@@ -185,17 +185,25 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Any, weight: Any = N
     return _reduce(losses, reduction)
 
 
-def batch_norm(input: Tensor, running_mean: np.ndarray | None, running_var: np.ndarray | None,
+def batch_norm(input: Tensor, running_mean: np.ndarray | Tensor | None, running_var: np.ndarray | Tensor | None,
                weight: Tensor | None = None, bias: Tensor | None = None, training: bool = False,
                momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
     """Normalise each channel (axis 1) over the batch (and length) axes, as torch's batch_norm.
 
-    In training, batch statistics normalise and the running buffers (NumPy arrays, updated in
-    place) move toward them: running = (1 - momentum) running + momentum batch, with the
-    unbiased batch variance. In eval, the running statistics normalise.
+    In training, batch statistics normalise and the running buffers (NumPy arrays or buffer
+    Tensors, updated in place) move toward them: running = (1 - momentum) running + momentum
+    batch, with the unbiased batch variance. In eval, the running statistics normalise.
     """
     if input.ndim not in (2, 3):
         raise ValueError(f"batch_norm expects input of shape (N, C) or (N, C, L), got {input.shape}")
+    # Work on the arrays themselves: `tensor *= c` would rebind a local name and update nothing.
+    running_mean = running_mean.data if isinstance(running_mean, Tensor) else running_mean
+    running_var = running_var.data if isinstance(running_var, Tensor) else running_var
+    for what, value in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight),
+                        ("bias", bias)):
+        if value is not None and tuple(value.shape) != (input.shape[1],):
+            raise ValueError(f"batch_norm: {what} of shape {tuple(value.shape)} does not match the "
+                             f"{input.shape[1]} channels of input of shape {input.shape}")
     axes = (0,) if input.ndim == 2 else (0, 2)
     shape = (1, input.shape[1]) + ((1,) if input.ndim == 3 else ())
     if training:
