@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..autograd.function import Context, Function
+from ..autograd.function import Context, Function, TensorBase
 
 
 class Add(Function):
@@ -89,7 +89,9 @@ class Pow(Function):
         a, b = ctx.inputs
         needs_a, needs_b = ctx.needs_input_grad
         grad_a = grad_out * b * a ** (b - 1) if needs_a else None
-        grad_b = grad_out * ctx.output * a.log() if needs_b else None
+        if needs_b:  # the base may be a plain number (2 ** x), which has no .log()
+            log_a = a.log() if isinstance(a, TensorBase) else float(np.log(a))
+        grad_b = grad_out * ctx.output * log_a if needs_b else None
         return grad_a, grad_b
 
 
@@ -295,8 +297,7 @@ class Where(Function):
 
     @staticmethod
     def backward(ctx: Context, grad_out):
-        condition = ctx.inputs[0]
-        condition = condition.data if hasattr(condition, "data") else np.asarray(condition)
+        condition = np.asarray(ctx.inputs[0])  # an ndarray mask; its `.data` is a memoryview, not values
         _, needs_a, needs_b = ctx.needs_input_grad
         return (None, grad_out * condition if needs_a else None,
                 grad_out * ~condition if needs_b else None)
