@@ -1,0 +1,114 @@
+"""Backprop equals the numerical gradient for every op in op_specs, plus the kink conventions.
+
+Every example is checked in float64 through `tinygrad_edu.testing.assert_gradients_match`
+(the same helper users get): the gradient of sum(f(x) * c) for a random cotangent c, and the
+full Jacobian whenever it is small, with inputs drawn off kinks and domain edges. Binary ops
+are also checked with one operand constant (then only the other one is broadcast in the graph).
+At kinks the numerical gradient is meaningless, so the conventions are pinned by hand.
+"""
+import numpy as np
+import pytest
+from hypothesis import given, settings
+
+import tinygrad_edu as tg
+from op_specs import BINARY_BROADCASTING, OP_SPECS, OpSpec
+from tinygrad_edu.testing import assert_gradients_match
+
+
+def _examples(fraction: int) -> int:
+    return max(4, settings().max_examples // fraction)
+
+
+@pytest.mark.parametrize("spec", OP_SPECS, ids=str)
+def test_backprop_matches_numerical_gradient(spec: OpSpec):
+    assert_gradients_match(spec.fn, spec.inputs(), max_examples=_examples(4))
+
+
+@pytest.mark.parametrize("constant", [0, 1], ids=["first_constant", "second_constant"])
+@pytest.mark.parametrize("spec", BINARY_BROADCASTING, ids=str)
+def test_binary_op_with_one_constant_operand(spec: OpSpec, constant: int):
+    # A Tensor that does not require grad passes through assert_gradients_match unchanged.
+    inputs = spec.inputs().map(lambda arrays: tuple(tg.tensor(a) if i == constant else a for i, a in enumerate(arrays)))
+    assert_gradients_match(spec.fn, inputs, max_examples=_examples(6))
+
+
+@pytest.mark.parametrize("spec", OP_SPECS, ids=str)
+def test_gradients_keep_the_input_dtype(spec: OpSpec):
+    @settings(max_examples=3)
+    @given(spec.inputs())
+    def check(arrays):
+        tensors = [tg.tensor(a.astype(np.float32), requires_grad=True) for a in arrays]
+        outputs = spec.fn(*tensors)
+        outputs = outputs if isinstance(outputs, tuple) else (outputs,)
+        tg.autograd.backward(list(outputs), [tg.ones_like(o) for o in outputs])
+        for t in tensors:
+            assert t.grad is not None and t.grad.dtype == np.float32 and t.grad.shape == t.shape
+            assert not t.grad.requires_grad
+
+    check()
+
+
+def _grad(fn, values):
+    x = tg.tensor(np.asarray(values, dtype=np.float64), requires_grad=True)
+    fn(x).sum().backward()
+    return x.grad.data
+
+
+def test_kink_conventions_match_pytorch():
+    assert _grad(lambda x: x.relu(), [-1.0, 0.0, 2.0]).tolist() == [0.0, 0.0, 1.0]
+    assert _grad(lambda x: x.abs(), [-1.0, 0.0, 2.0]).tolist() == [-1.0, 0.0, 1.0]
+    assert _grad(lambda x: x.leaky_relu(0.1), [-1.0, 0.0, 2.0]).tolist() == [0.1, 0.1, 1.0]
+    # clip passes the gradient at its bounds (lo <= x <= hi), blocks it strictly outside
+    assert _grad(lambda x: x.clip(-1.0, 1.0), [-2.0, -1.0, 0.0, 1.0, 2.0]).tolist() == [0, 1, 1, 1, 0]
+
+
+def test_max_min_ties_share_the_gradient_evenly():
+    assert _grad(lambda x: x.max(), [1.0, 3.0, 3.0, 3.0]).tolist() == pytest.approx([0, 1 / 3, 1 / 3, 1 / 3])
+    assert _grad(lambda x: x.min(), [2.0, 1.0, 1.0]).tolist() == [0.0, 0.5, 0.5]
+    rows = _grad(lambda x: x.max(1), [[5.0, 5.0], [1.0, 2.0]])
+    assert rows.tolist() == [[0.5, 0.5], [0.0, 1.0]]
+    a = tg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    b = tg.tensor([1.0, 5.0, 0.0], requires_grad=True)
+    a.maximum(b).sum().backward()
+    assert a.grad.tolist() == [0.5, 0.0, 1.0] and b.grad.tolist() == [0.5, 1.0, 0.0]
+    a.grad = b.grad = None
+    a.minimum(b).sum().backward()
+    assert a.grad.tolist() == [0.5, 1.0, 0.0] and b.grad.tolist() == [0.5, 0.0, 1.0]
+
+
+def test_repeated_indices_accumulate():
+    x = tg.tensor(np.arange(4.0), requires_grad=True)
+    (x[[0, 0, 3, 0]] * tg.tensor([1.0, 2.0, 3.0, 4.0])).sum().backward()
+    assert x.grad.tolist() == [7.0, 0.0, 0.0, 3.0]
+    y = tg.tensor(np.ones((2, 2)), requires_grad=True)
+    y[[1, 1], [0, 0]].sum().backward()
+    assert y.grad.tolist() == [[0.0, 0.0], [2.0, 0.0]]
+
+
+def test_broadcast_gradient_sums_over_stretched_and_new_axes():
+    a = tg.tensor(np.ones((3, 1)), requires_grad=True)
+    b = tg.tensor(np.ones(4), requires_grad=True)
+    s = tg.tensor(2.0, requires_grad=True, dtype=np.float64)
+    (a * b * s).sum().backward()
+    assert a.grad.tolist() == [[8.0]] * 3
+    assert b.grad.tolist() == [6.0] * 4
+    assert s.grad.shape == () and s.grad.item() == 12.0
+
+
+def test_checker_catches_a_backward_that_only_reshapes_a_transpose():
+    """The random cotangent matters: with sum(f(x)) this wrong backward would pass."""
+    class BadTranspose(tg.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x.T.copy()
+
+        @staticmethod
+        def backward(ctx, grad_out):
+            return grad_out.reshape(ctx.inputs[0].shape)
+
+    x = tg.tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
+    BadTranspose.apply(x).sum().backward()
+    assert x.grad.tolist() == [[1.0] * 3] * 2  # indistinguishable from right under a uniform cotangent
+    from tinygrad_edu.testing import arrays
+    with pytest.raises(tg.GradcheckError):
+        assert_gradients_match(BadTranspose.apply, arrays((2, 3)), full_jacobian=False, max_examples=5)
