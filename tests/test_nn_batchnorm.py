@@ -86,6 +86,9 @@ def test_affine_false_has_no_parameters_and_state_dict_keys_follow_torch():
     assert list(bn.state_dict()) == ["running_mean", "running_var", "num_batches_tracked"]
     out = bn(tg.randn(5, 4)).data
     np.testing.assert_allclose(out.std(0), 1, rtol=1e-3)
+    scale_only = nn.BatchNorm1d(4, bias=False)
+    assert list(scale_only.state_dict()) == ["weight", "running_mean", "running_var", "num_batches_tracked"]
+    assert "bias=False" in repr(scale_only)
 
 
 def test_gradients_in_training_mode_match_numerical():
