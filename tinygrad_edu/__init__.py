@@ -13,6 +13,7 @@ from .creation import (arange, eye, from_numpy, full, ones, ones_like, rand, ran
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck, numerical_gradient
 from .random import manual_seed
 from .tensor import Tensor, cat, stack, where
+from .trace import trace_backward
 
 __version__ = "0.1.0"
 
@@ -20,5 +21,5 @@ __all__ = [
     "Function", "GradcheckError", "Tensor", "arange", "autograd", "cat", "enable_grad", "eye", "from_numpy", "full",
     "functional", "get_default_dtype", "grad", "gradcheck", "gradgradcheck", "is_grad_enabled", "manual_seed",
     "nn", "no_grad", "numerical_gradient", "ones", "ones_like", "rand", "randint", "randn", "set_default_dtype",
-    "set_grad_enabled", "stack", "tensor", "where", "zeros", "zeros_like",
+    "set_grad_enabled", "stack", "tensor", "trace_backward", "where", "zeros", "zeros_like",
 ]

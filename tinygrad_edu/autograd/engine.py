@@ -16,6 +16,9 @@ import numpy as np
 from .._grad_mode import set_grad_enabled
 from .function import Context, TensorBase
 
+# A recorder set by tinygrad_edu.trace.trace_backward() (layer L4) while its block runs; None otherwise.
+tracer: Any = None
+
 
 def topological_sort(roots: Sequence[Context]) -> list[Context]:
     """Every node reachable from `roots`, each one before the nodes that produced its inputs."""
@@ -64,6 +67,9 @@ def run_backward(
             previous = grads.get(root.grad_fn)
             grads[root.grad_fn] = grad if previous is None else previous + grad
     order = topological_sort([root.grad_fn for root in roots if root.grad_fn is not None])
+    trace = tracer  # read once: with no trace active the loop pays one `if` per node
+    if trace is not None:
+        trace = trace.start_run(roots, root_grads, order, grads, capture, retain_graph, create_graph)
     with set_grad_enabled(create_graph):  # plain backward records nothing
         for node in order:
             grad_out = grads.pop(node, None)
@@ -82,6 +88,8 @@ def run_backward(
                     f"{node.function.__name__}.backward returned {len(input_grads)} gradients "
                     f"for {len(inputs)} forward arguments (return None for arguments without one)"
                 )
+            if trace is not None:
+                trace.record(node, grad_out, input_grads)
             for index, (x, grad, needs_grad) in enumerate(zip(inputs, input_grads, node.needs_input_grad)):
                 if grad is None or not needs_grad:
                     continue
