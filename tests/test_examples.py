@@ -1,0 +1,126 @@
+"""Every example in examples/ runs in its --quick mode and reproduces its key numbers.
+
+Deterministic results (chapter 4's numerical derivatives and gradient descent) are compared
+exactly with the book's values; trained ones loosely (better than chance, gradients that agree).
+Also the shared helpers of examples/common.py: flags, results.json merging, figures, accuracy.
+Examples owned by others are tested here once their files exist (explicit list, no discovery).
+"""
+import importlib
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+sys.path.insert(0, str(EXAMPLES))
+
+import common  # noqa: E402
+
+
+def run(name: str, *flags: str, out_dir: Path) -> dict:
+    """Import examples/<name>.py and call its main() in quick mode, writing into out_dir."""
+    module = importlib.import_module(name)
+    return module.main(["--quick", "--out-dir", str(out_dir), *flags])
+
+
+def test_numerical_differentiation_gives_the_books_digits(tmp_path):
+    results = run("ch4_numerical_differentiation", out_dir=tmp_path)
+    assert results[5.0]["numerical"] == pytest.approx(0.1999999999990898, abs=1e-12)
+    assert results[10.0]["numerical"] == pytest.approx(0.2999999999986347, abs=1e-12)
+    # autograd is exact where the central difference carries ~1e-12 of rounding error
+    assert results[5.0]["autograd"] == pytest.approx(0.2, abs=1e-15)
+    assert results[10.0]["autograd"] == pytest.approx(0.3, abs=1e-15)
+    assert not (tmp_path / "results.json").exists(), "a --quick run must not write results"
+
+
+def test_gradient_field_values_and_arrow_directions(tmp_path):
+    results = run("ch4_gradient_field", out_dir=tmp_path)
+    for point, expected in {(3.0, 4.0): (6, 8), (0.0, 2.0): (0, 4), (3.0, 0.0): (6, 0)}.items():
+        np.testing.assert_allclose(results[point]["numerical"], expected, atol=1e-10)
+        np.testing.assert_array_equal(results[point]["autograd"], expected)
+    assert results["arrows_point_to_origin"] is True
+
+
+def test_gradient_descent_reproduces_the_books_four_runs(tmp_path):
+    results = run("ch4_gradient_descent", out_dir=tmp_path)
+    start = np.array([-3.0, 4.0])
+    # lr 0.1: each exact step multiplies x by 0.8; central differences are exact for a quadratic
+    for name, steps in (("lr 0.1, 20 steps", 20), ("lr 0.1, 100 steps", 100)):
+        np.testing.assert_allclose(results[name]["numerical"], start * 0.8 ** steps, rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(results[name]["autograd"], start * 0.8 ** steps, rtol=1e-12, atol=0)
+    np.testing.assert_allclose(results["lr 0.1, 20 steps"]["numerical"], (-0.0346, 0.0461), atol=5e-5)
+    np.testing.assert_allclose(results["lr 0.1, 100 steps"]["numerical"], (-6.11e-10, 8.15e-10), rtol=1e-3)
+    # lr 10 stalls at the book's value: the finite difference loses every digit there
+    np.testing.assert_allclose(results["lr 10, 100 steps"]["numerical"], (-2.59e13, -1.30e12), rtol=5e-3)
+    np.testing.assert_allclose(results["lr 10, 100 steps"]["autograd"], start * (-19.0) ** 100, rtol=1e-12)
+    np.testing.assert_allclose(results["lr 1e-10, 100 steps"]["numerical"], (-2.99999994, 3.99999992), atol=5e-9)
+    np.testing.assert_allclose(results["lr 1e-10, 100 steps"]["autograd"], start * (1 - 2e-10) ** 100, rtol=1e-12)
+
+
+def test_simplenet_gradient_properties(tmp_path):
+    results = run("ch4_simplenet", out_dir=tmp_path)
+    np.testing.assert_allclose(results["autograd"], results["closed_form"], atol=1e-15)
+    np.testing.assert_allclose(results["numerical"], results["closed_form"], atol=1e-8)
+    np.testing.assert_allclose(results["row_sums"], 0.0, atol=1e-15)
+    np.testing.assert_allclose(results["row_ratio"], 1.5, rtol=1e-12)
+
+
+def test_parse_args_defaults_and_flags():
+    args = common.parse_args("An example.\n\nMore text.", [])
+    assert (args.quick, args.convention, args.dataset, args.data_dir, args.seed) == (False, "pytorch", "auto", None, 0)
+    assert Path(args.out_dir) == common.DEFAULT_OUT_DIR
+    args = common.parse_args(None, ["--quick", "--convention", "book", "--dataset", "mnist", "--seed", "3"])
+    assert (args.quick, args.convention, args.dataset, args.seed) == (True, "book", "mnist", 3)
+    with pytest.raises(SystemExit):
+        common.parse_args(None, ["--convention", "keras"])
+    with pytest.raises(SystemExit):  # an example without images has no --dataset flag
+        common.parse_args(None, ["--dataset", "mnist"], images=False)
+
+
+def test_record_result_merges_rows_by_experiment(tmp_path):
+    args = common.parse_args(None, ["--out-dir", str(tmp_path)])
+    common.record_result("a", "1", "2", "data", args, seconds=1.25)
+    common.record_result("b", "3", "4", "data", tmp_path, seconds=2.0)
+    common.record_result("a", "5", "2", "data", args, seconds=3.0)
+    rows = json.loads((tmp_path / "results.json").read_text())
+    assert sorted(rows) == ["a", "b"]
+    assert rows["a"] == {"experiment": "a", "ours": "5", "book": "2", "dataset": "data", "seconds": 3.0}
+
+
+def test_save_figure_writes_a_png(tmp_path):
+    pytest.importorskip("matplotlib")
+
+    def draw():
+        import matplotlib.pyplot as plt
+        figure, axes = plt.subplots()
+        axes.plot([0, 1], [1, 0])
+        return figure
+
+    path = common.save_figure(draw, "line", tmp_path)
+    assert path == tmp_path / "line.png"
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_evaluate_accuracy_counts_argmax_matches_and_restores_mode():
+    class Scores:
+        training = True
+
+        def eval(self):
+            self.training = False
+
+        def train(self, mode=True):
+            self.training = mode
+
+        def __call__(self, x):
+            assert not self.training
+            return x
+
+    model = Scores()
+    scores = np.array([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4], [0.3, 0.7]])
+    assert common.evaluate_accuracy(model, scores, np.array([0, 1, 1, 1]), batch_size=3) == 0.75
+    assert common.evaluate_accuracy(model, scores, np.eye(2)[[0, 1, 0, 0]]) == 0.75  # one-hot labels
+    assert model.training
+    with pytest.raises(ValueError, match="4 inputs but 3 labels"):
+        common.evaluate_accuracy(model, scores, np.array([0, 1, 1]))
