@@ -248,7 +248,8 @@ def test_deepcopy_gives_independent_parameters():
 
 
 def test_repr_prints_the_tree_like_pytorch():
-    model = nn.Sequential(nn.Linear(784, 100), nn.Sequential(nn.ReLU(), nn.LeakyReLU(0.2)), nn.Linear(100, 10, bias=False))
+    model = nn.Sequential(nn.Linear(784, 100), nn.Sequential(nn.ReLU(), nn.LeakyReLU(0.2)),
+                          nn.Linear(100, 10, bias=False))
     assert repr(model) == (
         "Sequential(\n"
         "  (0): Linear(in_features=784, out_features=100, bias=True)\n"

@@ -133,8 +133,10 @@ def test_errors_name_the_shapes():
     assert bn(tg.zeros(1, 3)).shape == (1, 3)  # one sample is fine with running statistics
 
 
-@given(arrays(np.float64, (6, 3), elements=st.floats(-100, 100)), arrays(np.float64, (6, 3), elements=st.floats(-100, 100)),
-       st.floats(-2, 2))
+_inputs = arrays(np.float64, (6, 3), elements=st.floats(-100, 100))
+
+
+@given(_inputs, _inputs, st.floats(-2, 2))
 def test_eval_mode_is_affine_in_the_input(x1, x2, a):
     tg.set_default_dtype(np.float64)
     bn = nn.BatchNorm1d(3)
