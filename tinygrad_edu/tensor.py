@@ -466,7 +466,7 @@ class Tensor(TensorBase):
         target = _shape_arg(shape)
         if target == self.data.shape:
             return self
-        if np.broadcast_shapes(self.data.shape, target) != self.data.shape:
+        if not _broadcasts_to(target, self.data.shape):
             raise ValueError(f"sum_to: shape {self.data.shape} cannot be summed down to {target}")
         return SumTo.apply(self, target)
 
@@ -542,7 +542,7 @@ class Tensor(TensorBase):
     def copy_(self, source: Any) -> Tensor:
         self._check_in_place("copy_")
         values = source.data if isinstance(source, TensorBase) else np.asarray(source)
-        if np.broadcast_shapes(values.shape, self.data.shape) != self.data.shape:
+        if not _broadcasts_to(values.shape, self.data.shape):
             raise ValueError(f"copy_: source of shape {values.shape} does not fit a tensor of shape {self.data.shape}")
         self.data[...] = values
         return self
@@ -600,6 +600,14 @@ def _broadcast_pair(a: Tensor, b: Tensor, op: type) -> tuple[Tensor, Tensor]:
     if b.requires_grad and b.data.shape != shape:
         b = BroadcastTo.apply(b, shape)
     return a, b
+
+
+def _broadcasts_to(shape: tuple[int, ...], target: tuple[int, ...]) -> bool:
+    """True when `shape` broadcasts to exactly `target` (np.broadcast_shapes raises otherwise)."""
+    try:
+        return np.broadcast_shapes(shape, target) == target
+    except ValueError:
+        return False
 
 
 def _compare(ufunc: Any, a: Tensor, other: Any) -> Tensor:
