@@ -4,13 +4,13 @@
 Function), the numerical checker, functional (as tg.functional / F). Explicit imports only:
 importing the package has no side effects. See README.md and docs/architecture.md.
 """
-from . import autograd, functional, nn
+from . import autograd, functional, nn, optim
 from ._dtypes import get_default_dtype, set_default_dtype
 from ._grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .autograd import Function, grad
 from .creation import (arange, eye, from_numpy, full, ones, ones_like, rand, randint, randn, tensor, zeros,
                        zeros_like)
-from .gradcheck import GradcheckError, gradcheck, gradgradcheck, numerical_gradient
+from .gradcheck import GradcheckError, check_module, gradcheck, gradgradcheck, numerical_gradient
 from .random import manual_seed
 from .tensor import Tensor, cat, stack, where
 from .trace import trace_backward
@@ -18,8 +18,9 @@ from .trace import trace_backward
 __version__ = "0.1.0"
 
 __all__ = [
+    "check_module",
     "Function", "GradcheckError", "Tensor", "arange", "autograd", "cat", "enable_grad", "eye", "from_numpy", "full",
     "functional", "get_default_dtype", "grad", "gradcheck", "gradgradcheck", "is_grad_enabled", "manual_seed",
-    "nn", "no_grad", "numerical_gradient", "ones", "ones_like", "rand", "randint", "randn", "set_default_dtype",
-    "set_grad_enabled", "stack", "tensor", "trace_backward", "where", "zeros", "zeros_like",
+    "nn", "no_grad", "numerical_gradient", "ones", "ones_like", "optim", "rand", "randint", "randn",
+    "set_default_dtype", "set_grad_enabled", "stack", "tensor", "trace_backward", "where", "zeros", "zeros_like",
 ]

@@ -1,0 +1,66 @@
+"""Adagrad: per-coordinate step sizes that shrink with the sum of squared gradients (PyTorch's form).
+
+Layer L6 (imports optimizer.py only). With d the gradient (negated when maximizing, plus
+weight_decay * p) and t the step count, matching torch.optim.Adagrad:
+
+    lr_t = lr / (1 + (t - 1) * lr_decay)
+    s <- s + d * d                 (s starts at initial_accumulator_value)
+    p <- p - lr_t * d / (sqrt(s) + eps)
+
+The book's AdaGrad (h <- h + g*g; W <- W - lr g / (sqrt(h) + 1e-7), lr 0.01) is in book.py: the
+same rule with eps=1e-7 and no decay options. See docs/nn_and_optim.md.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from .optimizer import Optimizer, ParamsT, regularized_gradient
+
+
+class Adagrad(Optimizer):
+    """torch.optim.Adagrad: lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0, eps=1e-10."""
+
+    def __init__(self, params: ParamsT, lr: float = 1e-2, lr_decay: float = 0.0, weight_decay: float = 0.0,
+                 initial_accumulator_value: float = 0.0, eps: float = 1e-10, *, maximize: bool = False) -> None:
+        if lr < 0:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if lr_decay < 0:
+            raise ValueError(f"Invalid lr_decay value: {lr_decay}")
+        if weight_decay < 0:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        if initial_accumulator_value < 0:
+            raise ValueError(f"Invalid initial_accumulator_value value: {initial_accumulator_value}")
+        if eps < 0:
+            raise ValueError(f"Invalid epsilon value: {eps}")
+        super().__init__(params, dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
+                                      initial_accumulator_value=initial_accumulator_value, eps=eps,
+                                      maximize=maximize))
+
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        loss = self._evaluate(closure)
+        for group in self.param_groups:
+            lr, lr_decay, eps = group["lr"], group["lr_decay"], group["eps"]
+            weight_decay, maximize = group["weight_decay"], group["maximize"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                param = p.data
+                d = regularized_gradient(p.grad.data, param, weight_decay, maximize)
+                state = self.state[p]
+                if not state:
+                    state["step"] = 0
+                    state["sum"] = np.full_like(param, group["initial_accumulator_value"])
+                state["step"] = step = state["step"] + 1
+                total = state["sum"]
+                work = self._scratch(param)
+                np.multiply(d, d, out=work)
+                total += work
+                np.sqrt(total, out=work)
+                work += eps
+                np.divide(d, work, out=work)
+                work *= -lr / (1 + (step - 1) * lr_decay)
+                param += work
+        return loss

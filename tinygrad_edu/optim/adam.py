@@ -1,0 +1,111 @@
+"""Adam and AdamW, in PyTorch's form or the book's (convention="book").
+
+Layer L6 (imports optimizer.py only). With d the gradient (negated when maximizing; plus
+weight_decay * p for Adam's L2 form) and t the step count:
+
+    m <- beta1 * m + (1 - beta1) * d
+    v <- beta2 * v + (1 - beta2) * d * d          (amsgrad: v_max <- max(v_max, v), used below)
+    "pytorch":  p <- p - lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
+    "book":     p <- p - lr * sqrt(1 - beta2^t) / (1 - beta1^t) * m / (sqrt(v) + eps)
+
+The two differ only in where eps sits: PyTorch adds it to the root of the bias-corrected v, the
+book (DLfS and DeZero) to the root of the uncorrected v, so the book's eps is effectively larger
+by 1/sqrt(1 - beta2^t) early in training. DLfS itself uses eps=1e-7; pass it to match its
+numbers to the last digit. AdamW decouples the decay: p <- p * (1 - lr * weight_decay) before
+the step, and d stays the plain gradient. See docs/nn_and_optim.md.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from .optimizer import Optimizer, ParamsT, regularized_gradient
+
+CONVENTIONS = ("pytorch", "book")
+
+
+class Adam(Optimizer):
+    """torch.optim.Adam (lr=1e-3, betas=(0.9, 0.999), eps=1e-8), plus the book's eps placement."""
+
+    def __init__(self, params: ParamsT, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
+                 eps: float = 1e-8, weight_decay: float = 0.0, amsgrad: bool = False, *, maximize: bool = False,
+                 decoupled_weight_decay: bool = False, convention: str = "pytorch") -> None:
+        if lr < 0:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if eps < 0:
+            raise ValueError(f"Invalid epsilon value: {eps}")
+        for index, beta in enumerate(betas):
+            if not 0.0 <= beta < 1.0:
+                raise ValueError(f"Invalid beta parameter at index {index}: {beta} (betas must lie in [0, 1))")
+        if weight_decay < 0:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        if convention not in CONVENTIONS:
+            raise ValueError(f"convention must be one of {CONVENTIONS}, got {convention!r}")
+        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
+                                      amsgrad=amsgrad, maximize=maximize,
+                                      decoupled_weight_decay=decoupled_weight_decay, convention=convention))
+
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        loss = self._evaluate(closure)
+        for group in self.param_groups:
+            lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
+            weight_decay, amsgrad, maximize = group["weight_decay"], group["amsgrad"], group["maximize"]
+            decoupled, book = group["decoupled_weight_decay"], group["convention"] == "book"
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                param = p.data
+                if decoupled:
+                    if weight_decay:
+                        param *= 1 - lr * weight_decay
+                    d = regularized_gradient(p.grad.data, param, 0.0, maximize)
+                else:
+                    d = regularized_gradient(p.grad.data, param, weight_decay, maximize)
+                state = self.state[p]
+                if not state:
+                    state["step"] = 0
+                    state["exp_avg"] = np.zeros_like(param)
+                    state["exp_avg_sq"] = np.zeros_like(param)
+                    if amsgrad:
+                        state["max_exp_avg_sq"] = np.zeros_like(param)
+                state["step"] = step = state["step"] + 1
+                exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
+                work = self._scratch(param)
+                np.subtract(d, exp_avg, out=work)  # m + (1 - beta1)(d - m), the form of torch's lerp_
+                work *= 1 - beta1
+                exp_avg += work
+                exp_avg_sq *= beta2
+                np.multiply(d, d, out=work)
+                work *= 1 - beta2
+                exp_avg_sq += work
+                if amsgrad:
+                    second = state["max_exp_avg_sq"]
+                    np.maximum(second, exp_avg_sq, out=second)
+                else:
+                    second = exp_avg_sq
+                bias_correction1 = 1 - beta1 ** step
+                root_correction2 = math.sqrt(1 - beta2 ** step)
+                np.sqrt(second, out=work)
+                if book:
+                    step_size = lr * root_correction2 / bias_correction1
+                else:
+                    work /= root_correction2
+                    step_size = lr / bias_correction1
+                work += eps
+                np.divide(exp_avg, work, out=work)
+                work *= -step_size
+                param += work
+        return loss
+
+
+class AdamW(Adam):
+    """torch.optim.AdamW: Adam with decoupled weight decay, default weight_decay=1e-2."""
+
+    def __init__(self, params: ParamsT, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
+                 eps: float = 1e-8, weight_decay: float = 1e-2, amsgrad: bool = False, *, maximize: bool = False,
+                 convention: str = "pytorch") -> None:
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize,
+                         decoupled_weight_decay=True, convention=convention)

@@ -1,0 +1,158 @@
+"""The book's optimizers (DLfS ch. 6), each next to its formula, with the book's defaults.
+
+Layer L6 (imports optimizer.py only). These keep the book's state and sign conventions, so a
+reader can line them up with common/optimizer.py; they share the Optimizer base (param groups,
+state_dict, zero_grad) with the PyTorch forms. Plain SGD is the same in both worlds: use SGD.
+What differs from PyTorch, and when the two agree, is tabulated in docs/nn_and_optim.md:
+
+    Momentum:  v <- a v - lr g;  W <- W + v                         (PyTorch: b <- a b + g; W <- W - lr b)
+    Nesterov:  v <- a v - lr g;  W <- W + a a v - (1 + a) lr g      (the book's rewrite of Nesterov)
+    AdaGrad:   h <- h + g g;     W <- W - lr g / (sqrt(h) + 1e-7)
+    RMSProp:   h <- d h + (1 - d) g g;  W <- W - lr g / (sqrt(h) + 1e-7)
+
+The book's Adam is `Adam(params, convention="book")` in adam.py.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from .optimizer import Optimizer, ParamsT
+
+
+def _check(lr: float, **others: float) -> None:
+    if lr < 0:
+        raise ValueError(f"Invalid learning rate: {lr}")
+    for name, value in others.items():
+        if value < 0:
+            raise ValueError(f"Invalid {name} value: {value}")
+
+
+class Momentum(Optimizer):
+    """v <- momentum * v - lr * g;  W <- W + v   (v starts at 0; lr=0.01, momentum=0.9)."""
+
+    def __init__(self, params: ParamsT, lr: float = 0.01, momentum: float = 0.9) -> None:
+        _check(lr, momentum=momentum)
+        super().__init__(params, dict(lr=lr, momentum=momentum))
+
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        loss = self._evaluate(closure)
+        for group in self.param_groups:
+            lr, momentum = group["lr"], group["momentum"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                param = p.data
+                state = self.state[p]
+                if not state:
+                    state["velocity"] = np.zeros_like(param)
+                velocity = state["velocity"]
+                work = self._scratch(param)
+                velocity *= momentum
+                np.multiply(p.grad.data, lr, out=work)
+                velocity -= work
+                param += velocity
+        return loss
+
+
+class Nesterov(Optimizer):
+    """v <- momentum * v - lr * g;  W <- W + momentum^2 * v - (1 + momentum) * lr * g.
+
+    The book's form of Nesterov's accelerated gradient (after Bengio et al., 2012): the same
+    trajectory as SGD(nesterov=True) while lr stays constant.
+    """
+
+    def __init__(self, params: ParamsT, lr: float = 0.01, momentum: float = 0.9) -> None:
+        _check(lr, momentum=momentum)
+        super().__init__(params, dict(lr=lr, momentum=momentum))
+
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        loss = self._evaluate(closure)
+        for group in self.param_groups:
+            lr, momentum = group["lr"], group["momentum"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                param, grad = p.data, p.grad.data
+                state = self.state[p]
+                if not state:
+                    state["velocity"] = np.zeros_like(param)
+                velocity = state["velocity"]
+                work = self._scratch(param)
+                velocity *= momentum
+                np.multiply(grad, lr, out=work)
+                velocity -= work
+                np.multiply(velocity, momentum * momentum, out=work)
+                param += work
+                np.multiply(grad, (1 + momentum) * lr, out=work)
+                param -= work
+        return loss
+
+
+class AdaGrad(Optimizer):
+    """h <- h + g * g;  W <- W - lr * g / (sqrt(h) + eps)   (lr=0.01, eps=1e-7 outside the root)."""
+
+    def __init__(self, params: ParamsT, lr: float = 0.01, eps: float = 1e-7) -> None:
+        _check(lr, epsilon=eps)
+        super().__init__(params, dict(lr=lr, eps=eps))
+
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        loss = self._evaluate(closure)
+        for group in self.param_groups:
+            lr, eps = group["lr"], group["eps"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                param, grad = p.data, p.grad.data
+                state = self.state[p]
+                if not state:
+                    state["h"] = np.zeros_like(param)
+                h = state["h"]
+                work = self._scratch(param)
+                np.multiply(grad, grad, out=work)
+                h += work
+                _divide_by_root(grad, h, eps, lr, work)
+                param -= work
+        return loss
+
+
+class RMSProp(Optimizer):
+    """h <- decay_rate * h + (1 - decay_rate) * g * g;  W <- W - lr * g / (sqrt(h) + eps).
+
+    The book's defaults: lr=0.01, decay_rate=0.99, eps=1e-7 (h starts at 0).
+    """
+
+    def __init__(self, params: ParamsT, lr: float = 0.01, decay_rate: float = 0.99, eps: float = 1e-7) -> None:
+        _check(lr, decay_rate=decay_rate, epsilon=eps)
+        super().__init__(params, dict(lr=lr, decay_rate=decay_rate, eps=eps))
+
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        loss = self._evaluate(closure)
+        for group in self.param_groups:
+            lr, decay_rate, eps = group["lr"], group["decay_rate"], group["eps"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                param, grad = p.data, p.grad.data
+                state = self.state[p]
+                if not state:
+                    state["h"] = np.zeros_like(param)
+                h = state["h"]
+                work = self._scratch(param)
+                h *= decay_rate
+                np.multiply(grad, grad, out=work)
+                work *= 1 - decay_rate
+                h += work
+                _divide_by_root(grad, h, eps, lr, work)
+                param -= work
+        return loss
+
+
+def _divide_by_root(grad: np.ndarray, h: np.ndarray, eps: float, lr: float, out: np.ndarray) -> None:
+    """out = lr * grad / (sqrt(h) + eps), computed in `out` without temporaries."""
+    np.sqrt(h, out=out)
+    out += eps
+    np.divide(grad, out, out=out)
+    out *= lr

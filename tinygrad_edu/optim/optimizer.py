@@ -1,0 +1,222 @@
+"""Optimizer: the base every update rule shares (parameter groups, per-parameter state, state_dict).
+
+Layer L6: imports tensor and _grad_mode only, never nn, so any iterable of Tensors can be
+optimized. The layout follows torch.optim.Optimizer: `param_groups` is a list of dicts (the
+tensors under "params", the hyperparameters beside them, missing ones filled from `defaults`),
+`state` maps each parameter object to its own dict, and `state_dict()` refers to parameters by
+their position across all groups. Subclasses implement `step()` as one loop over groups and
+parameters that updates `p.data` and the state arrays in place with NumPy ufuncs (`out=`), and
+never writes into `p.grad.data`, which may be a view shared with another tensor.
+See docs/nn_and_optim.md.
+"""
+from __future__ import annotations
+
+import warnings
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+import numpy as np
+
+from .._dtypes import is_floating
+from .._grad_mode import enable_grad
+from ..tensor import Tensor
+
+ParamsT = Iterable[Tensor] | Iterable[dict[str, Any]]
+
+
+class Optimizer:
+    """Base class: holds `param_groups`, `state` and `defaults`; subclasses define `step()`.
+
+    Args:
+        params: an iterable of Tensors, or of dicts each with a "params" entry and any
+            hyperparameters that should differ from `defaults` for that group.
+        defaults: hyperparameters used by every group that does not set its own.
+    """
+
+    def __init__(self, params: ParamsT, defaults: dict[str, Any]) -> None:
+        if isinstance(params, Tensor):
+            raise TypeError("params argument given to the optimizer should be an iterable of Tensors or dicts, "
+                            f"but got a single Tensor of shape {params.shape}; wrap it in a list")
+        self.defaults = dict(defaults)
+        self.state: defaultdict[Tensor, dict[str, Any]] = defaultdict(dict)
+        self.param_groups: list[dict[str, Any]] = []
+        self._scratch_buffers: dict[np.dtype, np.ndarray] = {}
+        groups = list(params)
+        if not groups:
+            raise ValueError("optimizer got an empty parameter list")
+        if not isinstance(groups[0], dict):
+            groups = [{"params": groups}]
+        for group in groups:
+            self.add_param_group(group)
+
+    def __repr__(self) -> str:
+        lines = [f"{type(self).__name__} ("]
+        for index, group in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {index}")
+            lines.extend(f"    {key}: {group[key]}" for key in sorted(group) if key != "params")
+        return "\n".join(lines + [")"])
+
+    def add_param_group(self, param_group: dict[str, Any]) -> None:
+        """Append a group of parameters with its own hyperparameters (e.g. a smaller lr for a layer)."""
+        if not isinstance(param_group, dict):
+            raise TypeError(f"a param group must be a dict, got {type(param_group).__name__}")
+        if "params" not in param_group:
+            raise ValueError(f"a param group needs a 'params' entry, got keys {sorted(param_group)}")
+        params = param_group["params"]
+        if isinstance(params, Tensor):
+            params = [params]
+        elif isinstance(params, set | frozenset):
+            raise TypeError("optimizer parameters need to be organized in ordered collections, but the ordering "
+                            "of tensors in sets changes between runs; use a list instead")
+        else:
+            params = list(params)
+        for index, param in enumerate(params):
+            if not isinstance(param, Tensor):
+                raise TypeError(f"optimizer can only optimize Tensors, but parameter {index} of the group "
+                                f"is a {type(param).__name__}")
+            if not param.is_leaf:
+                raise ValueError(f"can't optimize a non-leaf Tensor (parameter {index} of the group, shape "
+                                 f"{param.shape}, made by {param.grad_fn!r}); optimize the leaf it came from")
+            if not is_floating(param.dtype):
+                raise TypeError(f"optimizer can only optimize floating-point tensors, parameter {index} of the "
+                                f"group has dtype {param.dtype}")
+        if len({id(p) for p in params}) != len(params):
+            warnings.warn("optimizer contains a parameter group with duplicate parameters; in future this "
+                          "will be an error", UserWarning, stacklevel=2)
+        group = {key: value for key, value in param_group.items() if key != "params"}
+        group["params"] = params
+        for name, default in self.defaults.items():
+            group.setdefault(name, default)
+        seen = {id(p) for existing in self.param_groups for p in existing["params"]}
+        if any(id(p) in seen for p in params):
+            raise ValueError("some parameters appear in more than one parameter group")
+        self.param_groups.append(group)
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Forget every parameter's gradient: set `.grad` to None (default) or to a fresh zero array."""
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                if set_to_none:
+                    p.grad = None
+                else:  # a new array: the old one may be a view shared with another gradient
+                    p.grad = Tensor._from_op(np.zeros_like(p.grad.data), None)
+
+    def _evaluate(self, closure: Callable[[], Any] | None) -> Any:
+        """Run the closure (which recomputes the loss and calls backward) with grad mode on."""
+        if closure is None:
+            return None
+        with enable_grad():
+            return closure()
+
+    def _scratch(self, like: np.ndarray) -> np.ndarray:
+        """A work array shaped like `like`, carved out of one reused buffer per dtype.
+
+        Update rules write their intermediate terms here (ufunc `out=`), so a step allocates
+        nothing per parameter; the contents are garbage between calls.
+        """
+        buffer = self._scratch_buffers.get(like.dtype)
+        if buffer is None or buffer.size < like.size:
+            buffer = np.empty(like.size, dtype=like.dtype)
+            self._scratch_buffers[like.dtype] = buffer
+        return buffer[:like.size].reshape(like.shape)
+
+    def state_dict(self) -> dict[str, Any]:
+        """PyTorch's layout: {"state": {index: {...}}, "param_groups": [{..., "params": [index, ...]}]}.
+
+        Parameters are numbered in order across groups; arrays in the state are copies.
+        """
+        index_of: dict[int, int] = {}
+        groups = []
+        for group in self.param_groups:
+            indices = []
+            for p in group["params"]:
+                indices.append(index_of.setdefault(id(p), len(index_of)))
+            saved = {key: value for key, value in group.items() if key != "params"}
+            saved["params"] = indices
+            groups.append(saved)
+        state = {}
+        for group in self.param_groups:
+            for p in group["params"]:
+                if self.state.get(p):
+                    state[index_of[id(p)]] = {key: value.copy() if isinstance(value, np.ndarray) else value
+                                              for key, value in self.state[p].items()}
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
+        """Restore hyperparameters and state saved by `state_dict()`; on any error nothing changes."""
+        if not isinstance(state_dict, Mapping) or "state" not in state_dict or "param_groups" not in state_dict:
+            raise ValueError("an optimizer state dict needs the keys 'state' and 'param_groups'")
+        saved_groups = list(state_dict["param_groups"])
+        if len(saved_groups) != len(self.param_groups):
+            raise ValueError(f"loaded state dict has a different number of parameter groups "
+                             f"({len(saved_groups)}) than the optimizer ({len(self.param_groups)})")
+        params_by_index: dict[int, Tensor] = {}
+        new_groups = []
+        for number, (group, saved) in enumerate(zip(self.param_groups, saved_groups)):
+            saved_params = list(saved["params"])
+            if len(saved_params) != len(group["params"]):
+                raise ValueError(f"loaded state dict contains a parameter group that doesn't match the size of "
+                                 f"optimizer's group: group {number} has {len(saved_params)} parameters saved, "
+                                 f"{len(group['params'])} in the optimizer")
+            missing = sorted(set(self.defaults) - set(saved))
+            if missing:
+                raise ValueError(f"loaded parameter group {number} lacks the hyperparameters {missing} of "
+                                 f"{type(self).__name__}; was it saved by a different optimizer?")
+            params_by_index.update(zip((int(i) for i in saved_params), group["params"]))
+            new_group = {key: _plain(value) for key, value in saved.items() if key != "params"}
+            new_group["params"] = group["params"]
+            new_groups.append(new_group)
+        new_state: defaultdict[Tensor, dict[str, Any]] = defaultdict(dict)
+        for key, saved_state in state_dict["state"].items():
+            index = int(key)
+            if index not in params_by_index:
+                raise ValueError(f"loaded state refers to parameter {index}, but the groups only hold indices "
+                                 f"{sorted(params_by_index)}")
+            new_state[params_by_index[index]] = _state_for(params_by_index[index], index, saved_state)
+        self.param_groups = new_groups
+        self.state = new_state
+
+
+def regularized_gradient(grad: np.ndarray, param: np.ndarray, weight_decay: float, maximize: bool) -> np.ndarray:
+    """The gradient the rule follows: -grad when maximizing, plus weight_decay * param (L2).
+
+    Returns `grad` itself when there is nothing to add, otherwise a new array: the parameter's
+    `.grad` array is never written to.
+    """
+    if weight_decay:
+        direction = np.multiply(param, weight_decay)
+        if maximize:
+            direction -= grad
+        else:
+            direction += grad
+        return direction
+    return np.negative(grad) if maximize else grad
+
+
+def _plain(value: Any) -> Any:
+    """Hyperparameters back as Python numbers (a checkpoint may hand back 0-d arrays or lists)."""
+    if isinstance(value, np.ndarray) and value.ndim == 0 or isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, list | tuple | np.ndarray):
+        return tuple(_plain(item) for item in value)
+    return value
+
+
+def _state_for(param: Tensor, index: int, saved: Mapping[str, Any]) -> dict[str, Any]:
+    """A parameter's saved state, its arrays copied in the parameter's dtype and checked for shape."""
+    state: dict[str, Any] = {}
+    for key, value in saved.items():
+        if key == "step":
+            state[key] = int(np.asarray(value).item())
+        elif value is None or isinstance(value, bool | int | float):
+            state[key] = value
+        else:
+            array = np.array(value, dtype=param.dtype)  # a copy, cast like torch casts floating state
+            if array.shape != param.shape:
+                raise ValueError(f"loaded state {key!r} of parameter {index} has shape {array.shape}, "
+                                 f"but the parameter has shape {param.shape}")
+            state[key] = array
+    return state
