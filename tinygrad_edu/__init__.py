@@ -4,7 +4,7 @@
 Function), the numerical checker, functional (as tg.functional / F). Explicit imports only:
 importing the package has no side effects. See README.md and docs/architecture.md.
 """
-from . import autograd, functional, nn, optim, viz
+from . import autograd, data, functional, nn, optim, viz
 from ._dtypes import get_default_dtype, set_default_dtype
 from ._grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .autograd import Function, grad
@@ -18,7 +18,7 @@ from .trace import trace_backward
 __version__ = "0.1.0"
 
 __all__ = [
-    "check_module",
+    "check_module", "data",
     "Function", "GradcheckError", "Tensor", "arange", "autograd", "cat", "enable_grad", "eye", "from_numpy", "full",
     "functional", "get_default_dtype", "grad", "gradcheck", "gradgradcheck", "is_grad_enabled", "manual_seed",
     "nn", "no_grad", "numerical_gradient", "ones", "ones_like", "optim", "rand", "randint", "randn",
