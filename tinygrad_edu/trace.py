@@ -227,11 +227,9 @@ def format_table(trace: Trace) -> str:
                 arrived += " seed" + (f" + {step.contributions - 1}" if step.contributions > 1 else "")
             elif step.contributions > 1:
                 arrived += f" sum of {step.contributions}"
-            notes = []
-            if step.summed_axes is not None:
-                notes.append(f"summed over axes {step.summed_axes}")
             if step.retained:
-                notes.append("kept in .grad (retain_grad)")
+                arrived += ", kept in .grad"
+            notes = [f"summed over axes {step.summed_axes}"] if step.summed_axes is not None else []
             first = (f"#{step.position}", node, arrived)
             if not step.flows:
                 rows.append(first + ("", "", "", "no gradient handed on"))
