@@ -6,7 +6,7 @@ state_dict, zero_grad) with the PyTorch forms. Plain SGD is the same in both wor
 What differs from PyTorch, and when the two agree, is tabulated in docs/nn_and_optim.md:
 
     Momentum:  v <- a v - lr g;  W <- W + v                         (PyTorch: b <- a b + g; W <- W - lr b)
-    Nesterov:  v <- a v - lr g;  W <- W + a a v - (1 + a) lr g      (the book's rewrite of Nesterov)
+    Nesterov:  v <- a v - lr g;  W <- W + a a v - (1 + a) lr g      (new v; PyTorch's form uses the old v)
     AdaGrad:   h <- h + g g;     W <- W - lr g / (sqrt(h) + 1e-7)
     RMSProp:   h <- d h + (1 - d) g g;  W <- W - lr g / (sqrt(h) + 1e-7)
 
@@ -60,8 +60,10 @@ class Momentum(Optimizer):
 class Nesterov(Optimizer):
     """v <- momentum * v - lr * g;  W <- W + momentum^2 * v - (1 + momentum) * lr * g.
 
-    The book's form of Nesterov's accelerated gradient (after Bengio et al., 2012): the same
-    trajectory as SGD(nesterov=True) while lr stays constant.
+    Exactly the book's code (common/optimizer.py), which uses v *after* its update in the
+    second line. Bengio et al.'s rewrite of Nesterov's method, which PyTorch's
+    SGD(nesterov=True) follows, uses v from *before* the update, so the two take different
+    steps from the very first one; use SGD(nesterov=True) for the published method.
     """
 
     def __init__(self, params: ParamsT, lr: float = 0.01, momentum: float = 0.9) -> None:
