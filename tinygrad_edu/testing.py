@@ -167,7 +167,8 @@ def _check_example(op: Callable[..., Any], values: Sequence[Any], seed: int, eps
 
 def assert_gradients_match(op: Callable[..., Any], *strategies: st.SearchStrategy, eps: float = 1e-6,
                            atol: float = 1e-5, rtol: float = 1e-3, full_jacobian: bool | None = None,
-                           max_jacobian: int = 256, max_examples: int | None = None) -> None:
+                           max_jacobian: int = 256, max_examples: int | None = None,
+                           hypothesis_settings: settings | None = None) -> None:
     """Property: for every drawn input, backprop through `op` equals the numerical gradient.
 
     Each strategy draws one argument of `op`: float arrays become float64 tensors that require
@@ -177,6 +178,8 @@ def assert_gradients_match(op: Callable[..., Any], *strategies: st.SearchStrateg
     the gradient of sum(op(x) * c) for a random cotangent c, and the full Jacobian when
     `full_jacobian` is True, or None and (input elements x output elements) <= max_jacobian.
     Raises the first failure with the falsifying example (Hypothesis shrinks it first).
+    `hypothesis_settings` replaces the active Hypothesis profile for this check (deadline,
+    phases, ...); `max_examples` overrides its example count.
     """
     if not strategies:
         raise TypeError("assert_gradients_match needs at least one strategy (one per argument of op)")
@@ -187,8 +190,9 @@ def assert_gradients_match(op: Callable[..., Any], *strategies: st.SearchStrateg
             values = values[0]
         _check_example(op, values, seed, eps, atol, rtol, full_jacobian, max_jacobian)
 
-    if max_examples is not None:
-        check = settings(max_examples=max_examples)(check)
+    if hypothesis_settings is not None or max_examples is not None:
+        base = hypothesis_settings if hypothesis_settings is not None else settings()
+        check = settings(base, max_examples=max_examples if max_examples is not None else base.max_examples)(check)
     check()
 
 
