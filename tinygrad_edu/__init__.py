@@ -12,13 +12,14 @@ from .creation import (arange, eye, from_numpy, full, ones, ones_like, rand, ran
                        zeros_like)
 from .gradcheck import GradcheckError, check_module, gradcheck, gradgradcheck, numerical_gradient
 from .random import manual_seed
+from .serialization import load, save
 from .tensor import Tensor, cat, stack, where
 from .trace import trace_backward
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "check_module", "data",
+    "check_module", "data", "load", "save",
     "Function", "GradcheckError", "Tensor", "arange", "autograd", "cat", "enable_grad", "eye", "from_numpy", "full",
     "functional", "get_default_dtype", "grad", "gradcheck", "gradgradcheck", "is_grad_enabled", "manual_seed",
     "nn", "no_grad", "numerical_gradient", "ones", "ones_like", "optim", "rand", "randint", "randn",
