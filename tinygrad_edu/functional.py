@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from .ops.normalization import BatchNormTrain
 from .ops.softmax import NLLLoss
 from .random import generator
 from .tensor import Tensor, linear, where
@@ -211,15 +212,14 @@ def batch_norm(input: Tensor, running_mean: np.ndarray | Tensor | None, running_
         if count <= 1:
             raise ValueError(f"batch_norm: expected more than 1 value per channel when training, got input of "
                              f"shape {input.shape}")
-        mean = input.mean(axes, keepdims=True)
-        centred = input - mean
-        var = (centred * centred).mean(axes, keepdims=True)
+        mean = input.data.mean(axis=axes, keepdims=True)
+        var = input.data.var(axis=axes, keepdims=True)  # biased: what normalises the batch
         if running_mean is not None and running_var is not None:
             running_mean *= 1 - momentum
-            running_mean += momentum * mean.data.reshape(-1)
+            running_mean += momentum * mean.reshape(-1)
             running_var *= 1 - momentum
-            running_var += momentum * var.data.reshape(-1) * (count / (count - 1))
-        normalised = centred / (var + eps).sqrt()
+            running_var += momentum * var.reshape(-1) * (count / (count - 1))  # stored unbiased
+        return BatchNormTrain.apply(input, weight, bias, mean, var, axes, eps)  # one fused node
     else:
         if running_mean is None or running_var is None:
             raise ValueError("batch_norm in eval mode needs running_mean and running_var")
