@@ -124,3 +124,41 @@ def test_evaluate_accuracy_counts_argmax_matches_and_restores_mode():
     assert model.training
     with pytest.raises(ValueError, match="4 inputs but 3 labels"):
         common.evaluate_accuracy(model, scores, np.array([0, 1, 1]))
+
+
+@pytest.mark.parametrize("convention", ["pytorch", "book"])
+def test_chapter4_two_layer_net_learns_and_backprop_matches_numerical(tmp_path, convention):
+    results = run("ch4_two_layer_net", "--convention", convention, out_dir=tmp_path)
+    assert results["source"].startswith("embedded"), "quick mode uses the embedded images on every machine"
+    assert set(results["gradient_check"]) == {"0.weight", "0.bias", "2.weight", "2.bias"}
+    assert max(results["gradient_check"].values()) < 1e-8  # float64, smooth sigmoid: rounding only
+    history = results["history"]
+    assert history["iteration"] == [100, 200]
+    assert history["test_accuracy"][-1] > 0.35  # 10 classes: chance is 0.1
+    assert history["test_accuracy"][-1] > history["test_accuracy"][0]
+
+
+def test_chapter5_relu_net_gradient_check_and_training(tmp_path):
+    results = run("ch5_two_layer_net", out_dir=tmp_path)
+    assert max(results["gradient_check"].values()) < 1e-6
+    assert results["history"]["test_accuracy"][-1] > 0.5
+
+
+def test_demo_trains_saves_a_checkpoint_that_reloads(tmp_path):
+    import tinygrad_edu as tg
+
+    demo = importlib.import_module("demo")
+    checkpoint = tmp_path / "model.npz"
+    results = demo.main(["--quick", "--out-dir", str(tmp_path), "--checkpoint", str(checkpoint)])
+    assert results["history"]["test_accuracy"][-1] > 0.3
+    assert len(results["history"]["loss"]) == 8  # 1000 images in batches of 128, one epoch
+    model = demo.chapter6_net()
+    model.load_state_dict(tg.load(checkpoint))
+    images = common.load_images(common.parse_args(None, ["--quick"]))[1][0][:200]
+    labels = common.load_images(common.parse_args(None, ["--quick"]))[1][1][:200]
+    assert common.evaluate_accuracy(model, images, labels) > 0.3  # the trained weights, not a fresh init
+
+
+def test_fashion_mlp_quick_run_learns(tmp_path):
+    results = run("fashion_mlp", out_dir=tmp_path)
+    assert results["test_accuracy"] > 0.3
