@@ -5,6 +5,11 @@ selects `ci`; HYPOTHESIS_PROFILE overrides. Both are derandomized: a run is repr
 """
 import os
 
+# One BLAS thread (unless the caller chose otherwise), set before NumPy is first imported: the
+# suite's matrices are small, and OpenBLAS threads spinning on 2 busy cores made the example
+# tests ~8x slower (1m45s instead of 13s for tests/test_examples_ch6.py at load 8).
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
 import pytest
 from hypothesis import HealthCheck, settings
 
