@@ -97,3 +97,145 @@ def test_optimizer_paths_conventions_differ_where_the_formulas_do(tmp_path):
     assert book["SGD"] == torch_form["SGD"]
     assert book["Momentum"]["x"] == pytest.approx(torch_form["Momentum"]["x"], abs=1e-12)  # same path, lr fixed
     assert abs(book["Adam"]["x"] - torch_form["Adam"]["x"]) > 1e-6  # eps placement
+
+
+def test_book_batch_norm_layer_follows_the_books_formulas():
+    import tinygrad_edu as tg
+    from ch6_net import BookBatchNorm1d
+
+    rng = np.random.default_rng(1)
+    layer = BookBatchNorm1d(4).double()
+    layer.weight.data[...] = [1.0, 2.0, 0.5, -1.0]
+    layer.bias.data[...] = [0.0, 0.1, -0.2, 0.3]
+    running_mean, running_var = np.zeros(4), np.zeros(4)  # the book starts both at 0
+    for _ in range(3):
+        x = rng.normal(2.0, 3.0, size=(6, 4))
+        out = layer(tg.tensor(x)).detach().numpy()
+        mu, var = x.mean(0), ((x - x.mean(0)) ** 2).mean(0)  # biased
+        expected = (x - mu) / np.sqrt(var + 1e-6) * layer.weight.data + layer.bias.data
+        np.testing.assert_allclose(out, expected, rtol=1e-12)
+        running_mean, running_var = 0.9 * running_mean + 0.1 * mu, 0.9 * running_var + 0.1 * var
+    np.testing.assert_allclose(layer.running_mean.numpy(), running_mean, rtol=1e-12)
+    np.testing.assert_allclose(layer.running_var.numpy(), running_var, rtol=1e-12)
+    layer.eval()
+    x = rng.normal(size=(5, 4))
+    expected = (x - running_mean) / np.sqrt(running_var + 1e-6) * layer.weight.data + layer.bias.data
+    np.testing.assert_allclose(layer(tg.tensor(x)).detach().numpy(), expected, rtol=1e-12)
+
+
+def test_book_dropout_scales_at_test_time_not_in_training():
+    import tinygrad_edu as tg
+    from ch6_net import BookDropout
+
+    layer = BookDropout(0.2)
+    x = tg.ones(200, 50, dtype=np.float64)
+    kept = layer(x).numpy()
+    assert set(np.unique(kept)) == {0.0, 1.0}  # survivors are not rescaled by 1 / (1 - p)
+    assert abs((kept == 0).mean() - 0.2) < 0.02
+    layer.eval()
+    np.testing.assert_array_equal(layer(x).numpy(), np.full((200, 50), 0.8))
+
+
+def test_smooth_curve_keeps_length_and_constants_and_removes_noise():
+    from ch6_net import smooth_curve
+
+    np.testing.assert_allclose(smooth_curve(np.full(50, 3.0)), np.full(50, 3.0))
+    noisy = np.random.default_rng(0).normal(size=500)
+    smoothed = smooth_curve(noisy)
+    assert smoothed.shape == noisy.shape and smoothed.std() < 0.5 * noisy.std()
+
+
+def test_book_minibatches_are_drawn_with_replacement_from_the_library_generator():
+    import tinygrad_edu as tg
+    from ch6_net import minibatches
+
+    x = np.arange(10, dtype=np.float64).reshape(10, 1)
+    t = np.arange(10)
+    tg.manual_seed(3)
+    first = [next(minibatches(x, t, 10, "book"))[1].numpy() for _ in range(20)]
+    tg.manual_seed(3)
+    again = [next(minibatches(x, t, 10, "book"))[1].numpy() for _ in range(20)]
+    np.testing.assert_array_equal(first, again)
+    assert any(len(np.unique(batch)) < 10 for batch in first)  # repeats: drawn with replacement
+    stream = minibatches(x, t, 5, "pytorch")
+    epoch = np.concatenate([next(stream)[1].numpy() for _ in range(2)])
+    np.testing.assert_array_equal(np.sort(epoch), t)  # one pass of the shuffled DataLoader
+
+
+def test_optimizer_compare_sgd_is_slowest(tmp_path):
+    import ch6_optimizer_compare as example
+
+    results = example.main(quick(tmp_path))
+    final = {name: next(v for k, v in r.items() if k.startswith("smoothed_loss")) for name, r in results.items()}
+    for name in ("Momentum", "AdaGrad", "Adam"):
+        assert final[name] < final["SGD"] < results["SGD"]["first_loss"], final
+        assert final[name] < 0.8 * results[name]["first_loss"], final
+
+
+def test_weight_init_compare_small_init_does_not_learn(tmp_path):
+    import ch6_weight_init_compare as example
+
+    results = example.main(quick(tmp_path, "--convention", "book"))
+    assert results["std=0.01"]["smoothed_loss"] == pytest.approx(math.log(10), abs=0.01)  # stuck at ln 10
+    assert results["He"]["smoothed_loss"] < results["Xavier"]["smoothed_loss"] < results["std=0.01"]["smoothed_loss"]
+    assert results["He"]["smoothed_loss"] < 1.6
+
+
+def test_batch_norm_reports_overflow_and_learns_where_plain_nets_do_not(tmp_path, capsys):
+    import ch6_batch_norm as example
+
+    results = example.main(quick(tmp_path, "--convention", "book"))
+    first, tiny = results["runs"][0], results["runs"][-1]
+    assert results["scales"][0] == 1.0
+    assert first["no BatchNorm"]["overflow_at"] is not None  # std 1 without BN blows up ...
+    assert "overflow at iteration" in capsys.readouterr().out  # ... and the run says so
+    for runs in results["runs"]:
+        for run in runs.values():
+            assert all(a is None or 0.0 <= a <= 1.0 for a in run["accuracy"])  # never NaN
+    assert tiny["BatchNorm"]["accuracy"][-1] > tiny["no BatchNorm"]["accuracy"][-1] + 0.2
+    assert tiny["no BatchNorm"]["accuracy"][-1] < 0.2  # std 0.0012 without BN does not learn
+
+
+@pytest.mark.parametrize("convention", ["book", "pytorch"])
+def test_batch_norm_gradient_check_agrees(tmp_path, convention):
+    import ch6_batch_norm_gradient_check as example
+
+    results = example.main(quick(tmp_path, "--convention", convention))
+    assert results["max_abs_diff"] < 1e-7
+    assert results["degenerate_batch_of_one"] == {"max_abs_output": 0.0, "max_abs_grad": 0.0}
+    gradients = [r["max_abs_grad"] for name, r in results["parameters"].items() if name.endswith("weight")]
+    assert min(gradients) > 1e-3  # with 10 images every weight matrix gets a real gradient to check
+
+
+def test_batch_norm_gradient_check_refuses_a_batch_of_one(tmp_path):
+    import ch6_batch_norm_gradient_check as example
+
+    with pytest.raises(SystemExit, match="at least 2"):
+        example.main(quick(tmp_path, "--batch-size", "1"))
+
+
+def test_weight_decay_book_loss_includes_the_penalty(tmp_path):
+    import ch6_overfit_weight_decay as example
+
+    results = example.main(quick(tmp_path, "--convention", "book"))
+    # He-initialised 784-100x6-10: sum ||W||^2 ~ 2 * (100 + 6 * 10 + 1 * ...) ~ 1300, so 0.05 * that ~ 60.
+    assert results[0.1]["first_loss"] > 30 and results[0.0]["first_loss"] < 3.5
+    assert results[0.0]["train"] > 0.4 and results[0.1]["train"] > 0.3  # learning, well above chance (0.1)
+
+
+def test_dropout_book_form_slows_training(tmp_path):
+    import ch6_overfit_dropout as example
+
+    results = example.main(quick(tmp_path, "--convention", "book"))
+    assert results[0.0]["train"] > 0.4
+    assert results[0.2]["train"] < results[0.0]["train"]  # the book's slow start with Dropout
+
+
+def test_hyperparameter_search_ranks_trials_and_favours_large_learning_rates(tmp_path):
+    import ch6_hyperparameter_search as example
+
+    results = example.main(quick(tmp_path))
+    finals = [r["final"] for r in results["ranked"]]
+    assert finals == sorted(finals, reverse=True) and len(finals) == 6
+    assert all(1e-6 <= r["lr"] <= 1e-2 and 1e-8 <= r["weight_decay"] <= 1e-4 for r in results["ranked"])
+    assert results["best"]["lr"] > 1e-3 and results["best"]["final"] > 0.3
