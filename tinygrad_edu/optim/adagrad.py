@@ -44,11 +44,13 @@ class Adagrad(Optimizer):
         for group in self.param_groups:
             lr, lr_decay, eps = group["lr"], group["lr_decay"], group["eps"]
             weight_decay, maximize = group["weight_decay"], group["maximize"]
+            regularize = weight_decay or maximize
             for p in group["params"]:
-                if p.grad is None:
+                grad = p.grad
+                if grad is None:
                     continue
                 param = p.data
-                d = regularized_gradient(p.grad.data, param, weight_decay, maximize)
+                d = regularized_gradient(grad.data, param, weight_decay, maximize) if regularize else grad.data
                 state = self.state[p]
                 if not state:
                     state["step"] = 0

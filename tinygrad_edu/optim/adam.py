@@ -54,16 +54,16 @@ class Adam(Optimizer):
             lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
             weight_decay, amsgrad, maximize = group["weight_decay"], group["amsgrad"], group["maximize"]
             decoupled, book = group["decoupled_weight_decay"], group["convention"] == "book"
+            l2 = 0.0 if decoupled else weight_decay
+            regularize = l2 or maximize
             for p in group["params"]:
-                if p.grad is None:
+                grad = p.grad
+                if grad is None:
                     continue
                 param = p.data
-                if decoupled:
-                    if weight_decay:
-                        param *= 1 - lr * weight_decay
-                    d = regularized_gradient(p.grad.data, param, 0.0, maximize)
-                else:
-                    d = regularized_gradient(p.grad.data, param, weight_decay, maximize)
+                if decoupled and weight_decay:
+                    param *= 1 - lr * weight_decay
+                d = regularized_gradient(grad.data, param, l2, maximize) if regularize else grad.data
                 state = self.state[p]
                 if not state:
                     state["step"] = 0

@@ -46,11 +46,13 @@ class RMSprop(Optimizer):
         for group in self.param_groups:
             lr, alpha, eps, momentum = group["lr"], group["alpha"], group["eps"], group["momentum"]
             weight_decay, centered, maximize = group["weight_decay"], group["centered"], group["maximize"]
+            regularize = weight_decay or maximize
             for p in group["params"]:
-                if p.grad is None:
+                grad = p.grad
+                if grad is None:
                     continue
                 param = p.data
-                d = regularized_gradient(p.grad.data, param, weight_decay, maximize)
+                d = regularized_gradient(grad.data, param, weight_decay, maximize) if regularize else grad.data
                 state = self.state[p]
                 if not state:
                     state["step"] = 0

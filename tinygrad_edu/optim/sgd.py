@@ -43,11 +43,13 @@ class SGD(Optimizer):
         for group in self.param_groups:
             lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
             weight_decay, nesterov, maximize = group["weight_decay"], group["nesterov"], group["maximize"]
+            regularize = weight_decay or maximize
             for p in group["params"]:
-                if p.grad is None:
+                grad = p.grad
+                if grad is None:
                     continue
                 param = p.data
-                d = regularized_gradient(p.grad.data, param, weight_decay, maximize)
+                d = regularized_gradient(grad.data, param, weight_decay, maximize) if regularize else grad.data
                 work = self._scratch(param)
                 if momentum:
                     state = self.state[p]
