@@ -238,8 +238,12 @@ def format_table(trace: Trace) -> str:
                 rows.append((first if k == 0 else ("", "", "")) + (
                     f"{flow.input} {flow.label}", f"{flow.shape} |{_number(flow.norm)}|", flow.to, event))
             if step.freed:
-                rows.append(("", "", "", "", "", "", "freed: " + ", ".join(step.freed)))
-        widths = [max(len(row[c]) for row in rows) for c in range(len(rows[0]))]
+                rows.append(("freed: " + ", ".join(step.freed),))  # spans the columns from "input" on
+        widths = [max(len(row[c]) for row in rows if len(row) > 1) for c in range(len(rows[0]))]
+        indent = " " * (sum(widths[:3]) + 6)
         for row in rows:
-            lines.append("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+            if len(row) == 1:
+                lines.append(indent + row[0])
+            else:
+                lines.append("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
     return "\n".join(lines)
