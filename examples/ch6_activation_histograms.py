@@ -96,10 +96,10 @@ def main(argv: list[str] | None = None) -> dict:
                         args)
     relu = results["relu"]
     shrink = [b / a for a, b in zip(relu["std 0.01"]["std"], relu["std 0.01"]["std"][1:])]
-    summary = (f"ReLU std layer 1->5: He {relu['He sqrt(2/n)']['std'][0]:.2f}->{relu['He sqrt(2/n)']['std'][-1]:.2f}, "
-               f"Xavier {relu['Xavier sqrt(1/n)']['std'][0]:.2f}->{relu['Xavier sqrt(1/n)']['std'][-1]:.2f}, "
-               f"0.01 x{np.mean(shrink):.3f}/layer; sigmoid std 1 saturated "
-               f"{min(results['sigmoid']['std 1']['saturated']):.0%}-{max(results['sigmoid']['std 1']['saturated']):.0%}")
+    he, xavier = relu["He sqrt(2/n)"]["std"], relu["Xavier sqrt(1/n)"]["std"]
+    saturated = results["sigmoid"]["std 1"]["saturated"]
+    summary = (f"ReLU std layer 1->5: He {he[0]:.2f}->{he[-1]:.2f}, Xavier {xavier[0]:.2f}->{xavier[-1]:.2f}, "
+               f"0.01 x{np.mean(shrink):.3f}/layer; sigmoid std 1 saturated {min(saturated):.0%}-{max(saturated):.0%}")
     print("\n" + summary)
     record_result("ch6 activation histograms", summary,
                   "ReLU He ~0.82->1.0 flat, Xavier 0.58->0.18, 0.01 x0.07/layer; sigmoid std 1: 64-77% saturated",

@@ -132,7 +132,8 @@ def main(argv: list[str] | None = None) -> dict:
               f"no BatchNorm {describe(runs['no BatchNorm']):>28s}   book {book[1]:.3f} / {book[0]:.3f}")
     print(f"{time.perf_counter() - start:.1f} s")
     if not args.quick:
-        save_figure(lambda: plot(scales, results, epochs, source), "ch6_batch_norm", args)
+        name = "ch6_batch_norm" + ("_book" if args.convention == "book" else "")
+        save_figure(lambda: plot(scales, results, epochs, source), name, args)
 
     def final(run: dict) -> float:
         return -1.0 if run["overflow_at"] is not None else run["accuracy"][-1]

@@ -108,7 +108,8 @@ def main(argv: list[str] | None = None) -> dict:
         print(f"  Best-{rank:<2d} (val acc {result['final']:.3f}) | lr {result['lr']:.2e}, weight decay "
               f"{result['weight_decay']:.2e}")
     if not args.quick:
-        save_figure(lambda: plot(ranked[:SHOWN], source), "ch6_hyperparameter_search", args)
+        name = "ch6_hyperparameter_search" + ("_book" if args.convention == "book" else "")
+        save_figure(lambda: plot(ranked[:SHOWN], source), name, args)
     best = ranked[0]
     slow = [r["final"] for r in results if r["lr"] < 1e-3]
     record_result(f"ch6 hyperparameter search ({args.convention})",

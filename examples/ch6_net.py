@@ -7,8 +7,8 @@ Module here instead of a change to the library: `BookBatchNorm1d` (running_var s
 variance, momentum 0.9 meaning running = 0.9 running + 0.1 batch, eps 1e-6) and `BookDropout`
 (no scaling in training, outputs times (1 - p) at test time). Also: the book's initial weight
 scales, the L2 penalty on weights only, minibatch streams (the book's draws with replacement or a
-shuffled DataLoader), the book's loss smoothing, and the training loops the examples share. Used by examples/ch6_*.py; see
-docs/chapter6.md.
+shuffled DataLoader), the book's loss smoothing, and the training loops the examples share.
+Used by examples/ch6_*.py; see docs/chapter6.md.
 """
 from __future__ import annotations
 
@@ -130,7 +130,8 @@ def weight_penalty(model: nn.Module, weight_decay: float) -> tg.Tensor | float:
     return 0.5 * weight_decay * sum(squares[1:], squares[0])
 
 
-def minibatches(x: np.ndarray, t: np.ndarray, batch_size: int, convention: str) -> Iterator[tuple[tg.Tensor, tg.Tensor]]:
+def minibatches(x: np.ndarray, t: np.ndarray, batch_size: int,
+                convention: str) -> Iterator[tuple[tg.Tensor, tg.Tensor]]:
     """An endless stream of (images, labels) minibatches.
 
     book: each batch is `batch_size` indices drawn with replacement (the book's np.random.choice),

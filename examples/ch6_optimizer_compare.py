@@ -88,10 +88,11 @@ def main(argv: list[str] | None = None) -> dict:
         print(f"  {name:9s} {ours}   book {BOOK_LOSS[name][0]} / {BOOK_LOSS[name][1]}")
     print(f"{time.perf_counter() - start:.1f} s")
     if not args.quick:
-        save_figure(lambda: plot(losses, source), "ch6_optimizer_compare", args)
+        name = "ch6_optimizer_compare" + ("_book" if args.convention == "book" else "")
+        save_figure(lambda: plot(losses, source), name, args)
     last = report_at[-1]
-    record_result(f"ch6 optimizer compare ({args.convention})",
-                  ", ".join(f"{n} {r[f'smoothed_loss_{last}']:.3f}" for n, r in results.items()) + f" (smoothed, iter {last})",
+    ours = ", ".join(f"{n} {r[f'smoothed_loss_{last}']:.3f}" for n, r in results.items())
+    record_result(f"ch6 optimizer compare ({args.convention})", f"{ours} (smoothed, iter {last})",
                   "loss at iter 1900: SGD 0.150, Momentum 0.050, AdaGrad 0.016, Adam 0.032 (MNIST)", source, args)
     return results
 

@@ -106,7 +106,8 @@ def main(argv: list[str] | None = None) -> dict:
         book_text = f"   book ({book[0]:.3f}, {book[1]:.3f})" if book else "   (not in the book's figure)"
         print(f"  {name:9s} ({final[0]: .6f}, {final[1]: .6f})  f = {results[name]['f']:.4g}{book_text}")
     if not args.quick:
-        save_figure(lambda: plot(paths, args.convention), "ch6_optimizer_paths", args)
+        name = "ch6_optimizer_paths" + ("_book" if args.convention == "book" else "")
+        save_figure(lambda: plot(paths, args.convention), name, args)
     ours = ", ".join(f"{name} ({r['x']:.3f}, {r['y']:.3f})" for name, r in results.items() if name in BOOK_FINAL_POINTS)
     book = ", ".join(f"{name} ({x:.3f}, {y:.3f})" for name, (x, y) in BOOK_FINAL_POINTS.items())
     record_result(f"ch6 optimizer paths ({args.convention})", ours, book, "f(x, y) = x^2/20 + y^2 (no data)", args)

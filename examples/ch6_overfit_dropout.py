@@ -83,7 +83,8 @@ def main(argv: list[str] | None = None) -> dict:
         print(f"  dropout {p}: final train {results[p]['train']:.3f}, test "
               f"{results[p]['test']:.3f} (book: {BOOK[p]})")
     if not args.quick:
-        save_figure(lambda: plot(histories, source), "ch6_overfit_dropout", args)
+        name = "ch6_overfit_dropout" + ("_book" if args.convention == "book" else "")
+        save_figure(lambda: plot(histories, source), name, args)
     record_result(f"ch6 overfitting + Dropout ({args.convention})",
                   "; ".join(f"p {p}: train {r['train']:.3f} test {r['test']:.3f}" for p, r in results.items()),
                   "p 0.2: final train 0.67, test 0.548 (MNIST)", source, args)

@@ -84,7 +84,8 @@ def main(argv: list[str] | None = None) -> dict:
         print(f"  lambda {weight_decay}: final train {results[weight_decay]['train']:.3f}, test "
               f"{results[weight_decay]['test']:.3f} (book: {BOOK[weight_decay]})")
     if not args.quick:
-        save_figure(lambda: plot(histories, source), "ch6_overfit_weight_decay", args)
+        name = "ch6_overfit_weight_decay" + ("_book" if args.convention == "book" else "")
+        save_figure(lambda: plot(histories, source), name, args)
     record_result(f"ch6 overfitting + weight decay ({args.convention})",
                   "; ".join(f"lambda {wd}: train {r['train']:.3f} test {r['test']:.3f}" for wd, r in results.items()),
                   "lambda 0: train ~1.0, test far lower; lambda 0.1: train 0.927, test 0.721 (MNIST)", source, args)

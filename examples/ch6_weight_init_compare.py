@@ -68,7 +68,8 @@ def main(argv: list[str] | None = None) -> dict:
     for name, result in results.items():
         print(f"  {name:9s} {result['smoothed_loss']:.3f}   book {BOOK_LOSS_1900[name]}")
     if not args.quick:
-        save_figure(lambda: plot(losses, source), "ch6_weight_init_compare", args)
+        name = "ch6_weight_init_compare" + ("_book" if args.convention == "book" else "")
+        save_figure(lambda: plot(losses, source), name, args)
     record_result(f"ch6 weight init compare ({args.convention})",
                   " / ".join(f"{r['smoothed_loss']:.3f}" for r in results.values()) + f" (smoothed, iter {at})",
                   "loss at iter 1900: 2.305 / 0.377 / 0.286 (0.01 / Xavier / He, MNIST)", source, args)
