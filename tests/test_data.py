@@ -420,3 +420,25 @@ def test_full_fashion_mnist_from_the_debian_package(clean_env):
     assert t[0] == 9 and 0.0 <= x.min() and x.max() == 1.0
     test_set = datasets.FashionMNIST(train=False)
     assert len(test_set) == 10000 and test_set.targets[0] == 9
+
+
+def test_the_pytorch_style_loop_trains_on_the_embedded_subset():
+    """Issue 3's loop, verbatim in spirit: a sensible accuracy on held-out embedded images."""
+    import tinygrad_edu.nn as nn
+    import tinygrad_edu.optim as optim
+    F = tg.functional
+    train_set = datasets.EmbeddedFashionMNIST(train=True, flatten=True)
+    test_set = datasets.EmbeddedFashionMNIST(train=False, flatten=True)
+    model = nn.Sequential(nn.Linear(784, 100), nn.BatchNorm1d(100), nn.ReLU(), nn.Dropout(0.2), nn.Linear(100, 10))
+    opt = optim.Adam(model.parameters(), lr=1e-3)
+    for _ in range(3):
+        for x, y in DataLoader(train_set, batch_size=128, shuffle=True):
+            loss = F.cross_entropy(model(x), y)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+    model.eval()
+    with tg.no_grad():
+        x_test, y_test = test_set.__getitems__(np.arange(len(test_set)))
+        accuracy = (model(x_test).argmax(dim=1).numpy() == y_test.numpy()).mean()
+    assert accuracy > 0.75, accuracy  # chance is 0.10; the full-data MLP reaches about 0.88

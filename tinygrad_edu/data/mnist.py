@@ -153,7 +153,8 @@ def load_mnist(normalize: bool = True, flatten: bool = True, one_hot_label: bool
         one_hot_label: labels as float32 (N, 10) one-hot rows (else int64 class indices; the book
             uses uint8, int64 is what cross_entropy expects).
         dataset: "mnist", "fashion-mnist", "embedded" (the subset inside the package) or "auto"
-            (full Fashion-MNIST when its files are found or download=True, else embedded).
+            (full Fashion-MNIST when its files are found, or root or download=True is given;
+            else embedded).
         root, download: where to look / whether to fetch, as for datasets.MNIST.
         return_source: also return a one-line description of what was loaded.
     """
