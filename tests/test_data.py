@@ -342,6 +342,12 @@ def test_embedded_subset_shapes_balance_and_checksum():
     assert np.all(np.diff(arrays["train_indices"]) > 0)  # file order, no duplicates
     train = datasets.EmbeddedFashionMNIST()
     assert len(train) == 5000 and train.classes[9] == "Ankle boot"
+    assert "Zalando SE" in manifest["licence_text"] and "MIT" in manifest["licence_text"]
+
+
+def test_embedded_archive_bytes_are_reproducible_from_its_arrays():
+    from tinygrad_edu.data.embedded.build import deterministic_npz
+    assert deterministic_npz(embedded.load()) == embedded.ARCHIVE.read_bytes()
 
 
 def test_a_tampered_embedded_archive_is_refused(monkeypatch, tmp_path):

@@ -23,6 +23,22 @@ from . import ARCHIVE, KEYS, MANIFEST
 PER_CLASS_TRAIN = 500
 PER_CLASS_TEST = 100
 
+# The MIT licence asks that its notice travel with every copy of the data: it goes into the manifest,
+# which is installed next to the archive.
+FASHION_MNIST_LICENCE = (
+    "The MIT License (MIT). Copyright (c) 2017 Zalando SE, https://tech.zalando.com. "
+    "Permission is hereby granted, free of charge, to any person obtaining a copy of this software and "
+    "associated documentation files (the \"Software\"), to deal in the Software without restriction, including "
+    "without limitation the rights to use, copy, modify, merge, publish, distribute, sublicense, and/or sell "
+    "copies of the Software, and to permit persons to whom the Software is furnished to do so, subject to the "
+    "following conditions: The above copyright notice and this permission notice shall be included in all "
+    "copies or substantial portions of the Software. THE SOFTWARE IS PROVIDED \"AS IS\", WITHOUT WARRANTY OF "
+    "ANY KIND, EXPRESS OR IMPLIED, INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY, FITNESS FOR "
+    "A PARTICULAR PURPOSE AND NONINFRINGEMENT. IN NO EVENT SHALL THE AUTHORS OR COPYRIGHT HOLDERS BE LIABLE FOR "
+    "ANY CLAIM, DAMAGES OR OTHER LIABILITY, WHETHER IN AN ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING FROM, "
+    "OUT OF OR IN CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS IN THE SOFTWARE."
+)
+
 
 def first_per_class(labels: np.ndarray, per_class: int) -> np.ndarray:
     """Indices of the first `per_class` samples of every class, in file order."""
@@ -77,6 +93,7 @@ def build(root: str | None = None) -> dict:
         "credit": "Han Xiao, Kashif Rasul, Roland Vollgraf: Fashion-MNIST: a Novel Image Dataset for "
                   "Benchmarking Machine Learning Algorithms (Zalando Research, 2017), arXiv:1708.07747",
         "licence": "MIT, Copyright (c) 2017 Zalando SE",
+        "licence_text": FASHION_MNIST_LICENCE,
         "built_by": "python -m tinygrad_edu.data.embedded.build",
     }
     MANIFEST.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
