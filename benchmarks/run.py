@@ -11,6 +11,7 @@ import argparse
 import importlib.util
 import itertools
 import time
+from dataclasses import replace
 
 import numpy as np
 
@@ -53,6 +54,29 @@ def matmul_only_step(key: str) -> callable:
             grad = grad @ weight
 
     return step
+
+
+def where_time_goes(key: str, rounds: int) -> dict[str, float]:
+    """Split one tinygrad_edu step into BLAS, other NumPy work and Python overhead.
+
+    BLAS is the matmuls-only step; Python overhead is the same network at width 1 and batch 2,
+    where every op still runs but arithmetic is negligible; the rest is NumPy elementwise work.
+    """
+    w = WORKLOADS[key]
+    tiny = replace(w, sizes=(1,) * len(w.sizes), batch=2)
+    steps = {}
+    for name, workload in (("full", w), ("tiny", tiny)):
+        step_fn = BUILDERS["tinygrad_edu"](workload)
+        feeds = itertools.cycle(inputs_for("tinygrad_edu", batches(workload)))
+        steps[name] = (lambda fn=step_fn, it=feeds: fn(*next(it)))
+    steps["blas"] = matmul_only_step(key)
+    for fn in steps.values():
+        for _ in range(3):
+            fn()
+    result = interleaved(steps, rounds=rounds, block=10, baseline="full")
+    blas, python = result["blas"]["ratio"], result["tiny"]["ratio"]
+    return {"step_ms": result["full"]["median_s"] * 1e3, "blas": blas, "python": python,
+            "numpy_elementwise": max(0.0, 1.0 - blas - python)}
 
 
 def bench_workload(key: str, implementations: list[str], rounds: int, block: int) -> dict[str, dict]:
@@ -114,6 +138,10 @@ def main(argv: list[str] | None = None) -> None:
             cells = [f"{mem[n]['peak_growth_mib']:.1f} MiB" for n in implementations]
             ratio = mem["tinygrad_edu"]["peak_growth_mib"] / max(mem["numpy"]["peak_growth_mib"], 1e-9)
             print(f"| {key} | " + " | ".join(cells) + f" | {ratio:.2f}x |")
+    if "W2" in keys:
+        split = where_time_goes("W2", rounds)
+        print(f"\nWhere one W2 step goes ({split['step_ms']:.2f} ms): BLAS {split['blas']:.0%}, "
+              f"NumPy elementwise {split['numpy_elementwise']:.0%}, Python overhead {split['python']:.0%}")
     overhead = micro.tiny_op_overhead(5000 if args.quick else 20000)
     print("\n| per-op overhead | microseconds |\n|---|---|")
     for name, value in overhead.items():
