@@ -53,12 +53,13 @@ def server():
 def mirror(server):
     """Four small MNIST-format files served by the local mirrors, and a spec that points at them."""
     rng = np.random.default_rng(0)
-    payloads = {
-        "train-images-idx3-ubyte.gz": gzip.compress(idx_bytes(rng.integers(0, 256, (30, 28, 28), dtype=np.uint8)), mtime=0),
-        "train-labels-idx1-ubyte.gz": gzip.compress(idx_bytes((np.arange(30) % 10).astype(np.uint8)), mtime=0),
-        "t10k-images-idx3-ubyte.gz": gzip.compress(idx_bytes(rng.integers(0, 256, (8, 28, 28), dtype=np.uint8)), mtime=0),
-        "t10k-labels-idx1-ubyte.gz": gzip.compress(idx_bytes((np.arange(8) % 10).astype(np.uint8)), mtime=0),
+    arrays = {
+        "train-images-idx3-ubyte.gz": rng.integers(0, 256, (30, 28, 28), dtype=np.uint8),
+        "train-labels-idx1-ubyte.gz": (np.arange(30) % 10).astype(np.uint8),
+        "t10k-images-idx3-ubyte.gz": rng.integers(0, 256, (8, 28, 28), dtype=np.uint8),
+        "t10k-labels-idx1-ubyte.gz": (np.arange(8) % 10).astype(np.uint8),
     }
+    payloads = {name: gzip.compress(idx_bytes(array), mtime=0) for name, array in arrays.items()}
     MirrorHandler.files = payloads
     MirrorHandler.requests = []
     files = {key: dataclasses.replace(spec, sha256=(hashlib.sha256(payloads[spec.name]).hexdigest(),),

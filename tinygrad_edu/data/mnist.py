@@ -43,7 +43,8 @@ def read_split(images_path: Path, labels_path: Path) -> tuple[np.ndarray, np.nda
         arrays.append(_parse_cached(str(path), status.st_size, status.st_mtime_ns))
     images, labels = arrays
     if images.dtype != np.uint8 or images.ndim != 3 or images.shape[1:] != (28, 28):
-        raise ValueError(f"{images_path}: expected uint8 images of shape (N, 28, 28), got {images.dtype} {images.shape}")
+        raise ValueError(f"{images_path}: expected uint8 images of shape (N, 28, 28), "
+                         f"got {images.dtype} {images.shape}")
     if labels.dtype != np.uint8 or labels.shape != images.shape[:1]:
         raise ValueError(f"{labels_path}: expected {images.shape[0]} uint8 labels to match {images_path.name}, "
                          f"got {labels.dtype} {labels.shape}")

@@ -127,11 +127,13 @@ def missing_message(spec: DatasetSpec, train: bool, root: str | os.PathLike | No
     names = [spec.files[key].name for key in _split_keys(train)]
     split = "training" if train else "test"
     looked = "\n".join(f"  {directory}  ({why})" for directory, why in search_dirs(spec, root))
-    ways = [f"  - pass download=True to fetch them (needs internet) into {root if root is not None else cache_dir(spec)}",
+    target = root if root is not None else cache_dir(spec)
+    ways = [f"  - pass download=True to fetch them (needs internet) into {target}",
             f"  - or put the files (.gz or decompressed) in a directory and set {spec.env_var}=/that/directory"
             " or pass root=/that/directory"]
     if spec.system_dir is not None:
-        ways.append(f"  - or on Debian/Ubuntu: sudo apt-get install dataset-fashion-mnist (installs to {spec.system_dir})")
+        ways.append("  - or on Debian/Ubuntu: sudo apt-get install dataset-fashion-mnist "
+                    f"(installs to {spec.system_dir})")
     ways.append('  - or train on the small subset shipped with tinygrad_edu: load_mnist(dataset="embedded")')
     return (f"{spec.title} {split} files ({', '.join(names)}) not found. Looked in:\n{looked}\n"
             f"To get them:\n" + "\n".join(ways))

@@ -33,7 +33,8 @@ def spiral(points_per_class: int = 100, num_classes: int = 3, seed: int | None =
     x = np.empty((points_per_class * num_classes, 2), dtype=np.float32)
     t = np.repeat(np.arange(num_classes, dtype=np.int64), points_per_class)
     for arm in range(num_classes):
-        angle = np.linspace(4.0 * arm, 4.0 * (arm + 1), points_per_class) + rng.standard_normal(points_per_class) * noise
+        jitter = rng.standard_normal(points_per_class) * noise
+        angle = np.linspace(4.0 * arm, 4.0 * (arm + 1), points_per_class) + jitter
         rows = slice(arm * points_per_class, (arm + 1) * points_per_class)
         x[rows, 0] = radius * np.sin(angle)
         x[rows, 1] = radius * np.cos(angle)
