@@ -459,3 +459,36 @@ def test_frozen_parameters_are_accepted_and_never_move():
 def test_repr_lists_each_group():
     text = repr(optim.SGD([{"params": [_param(1.0)], "lr": 0.5}], lr=0.1, momentum=0.9))
     assert text.startswith("SGD (") and "Parameter Group 0" in text and "lr: 0.5" in text and "momentum: 0.9" in text
+
+
+def test_optimizer_and_scheduler_resume_exactly_from_a_checkpoint_file(tmp_path):
+    def make(params):
+        opt = optim.Adam(params, lr=0.05, amsgrad=True, weight_decay=0.01)
+        return opt, optim.lr_scheduler.MultiStepLR(opt, milestones=[2, 4], gamma=0.5)
+
+    uninterrupted = _two_params()
+    opt, scheduler = make(uninterrupted)
+    for step in range(6):
+        _feed(uninterrupted, step)
+        opt.step()
+        scheduler.step()
+    params = _two_params()
+    opt, scheduler = make(params)
+    for step in range(3):
+        _feed(params, step)
+        opt.step()
+        scheduler.step()
+    path = tmp_path / "run.npz"
+    tg.save({"params": [p.data for p in params], "opt": opt.state_dict(), "sched": scheduler.state_dict()}, path)
+    saved = tg.load(path)
+    resumed_params = [tg.tensor(a, requires_grad=True) for a in saved["params"]]
+    opt, scheduler = make(resumed_params)
+    opt.load_state_dict(saved["opt"])
+    scheduler.load_state_dict(saved["sched"])
+    for step in range(3, 6):
+        _feed(resumed_params, step)
+        opt.step()
+        scheduler.step()
+    for p, q in zip(resumed_params, uninterrupted):
+        np.testing.assert_array_equal(p.data, q.data)
+    assert scheduler.get_last_lr() == [0.05 * 0.25]
