@@ -344,3 +344,22 @@ def test_a_trace_keeps_no_graph_alive():
     del y
     gc.collect()
     assert node() is None and len(trace.steps) == 3  # steps hold strings and numbers, not nodes
+
+
+def test_a_wrong_gradient_shape_is_recorded_before_the_engine_refuses_it():
+    class WrongShape(tg.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, grad_out):
+            return grad_out.sum()  # a scalar for a (2,) input
+
+    x = leaf([1.0, 2.0], "x")
+    y = WrongShape.apply(x * 1.0).sum()
+    with tg.trace_backward() as trace:
+        with pytest.raises(RuntimeError, match=r"returned grad of shape \(\) for input 0 of shape \(2,\)"):
+            y.backward()
+    assert trace.steps[-1].node == "WrongShapeBackward"
+    assert trace.steps[-1].flows[0].shape == ()

@@ -332,3 +332,14 @@ def test_random_graphs_give_valid_dot_with_one_node_per_op(choices):
     assert sum(k.startswith("op") for k in nodes) == len(contexts)
     inputs = sum(isinstance(a, tg.Tensor) for c in contexts for a in c.inputs)
     assert len(edges) == inputs + len(contexts)
+
+
+def test_a_constant_used_twice_is_not_marked_as_fan_out():
+    c = tg.tensor([1.0, 2.0], dtype=np.float64, name="c")  # requires no grad: nothing flows back to it
+    x = leaf([3.0, 4.0], "x")
+    nodes, edges = parse_dot(str(viz.to_dot((x * c) + (x.exp() * c))))
+    c_id = next(k for k, v in nodes.items() if v.get("label", "").startswith("c\n"))
+    assert "used" not in nodes[c_id]["label"]
+    assert [a.get("label", "") for s, _, a in edges if s == c_id] == ["arg 1", "arg 1"]
+    x_id = next(k for k, v in nodes.items() if v.get("label", "").startswith("x\n"))
+    assert nodes[x_id]["label"].endswith("used 2x: backward adds 2 gradients")

@@ -38,7 +38,7 @@ class GradientFlow:
 
     input: int               # position of the input among the node's forward arguments
     label: str               # the input tensor's name, or a description when it has none
-    shape: tuple[int, ...]   # shape of the gradient (always the input's shape)
+    shape: tuple[int, ...]   # shape of the gradient as backward returned it (the engine then checks it)
     norm: float              # its Euclidean norm
     to: str                  # "x.grad", the producing node ("MulBackward #2"), or "grad() result"
     event: str               # one of the constants above (GRAD_SET, FAN_IN_SUM, ...)
@@ -160,7 +160,7 @@ class RunRecorder:
                 seen.add(producer)
                 self.arrivals[producer] = self.arrivals.get(producer, 0) + 1
             value = np.asarray(grad.data if isinstance(grad, TensorBase) else grad)
-            flows.append(GradientFlow(index, _label(x), tuple(x.data.shape), _norm(value), to, event))
+            flows.append(GradientFlow(index, _label(x), tuple(value.shape), _norm(value), to, event))
         axes = None
         if node.function is BroadcastTo:
             axes = summed_axes(tuple(grad_out.data.shape), tuple(node.inputs[0].data.shape))

@@ -145,7 +145,8 @@ def _walk(root: TensorBase) -> _Graph:
             if isinstance(arg, TensorBase):
                 key = graph.tensor_key(arg)
                 graph.inputs.append((key, ctx, position))
-                graph.uses[key] = graph.uses.get(key, 0) + 1
+                if arg.requires_grad:  # only gradients that flow back are added up
+                    graph.uses[key] = graph.uses.get(key, 0) + 1
                 found.append(arg)
         stack.extend(reversed(found))  # depth first, first argument first
     return graph
