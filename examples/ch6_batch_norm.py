@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import tinygrad_edu as tg  # noqa: E402
 import tinygrad_edu.nn as nn  # noqa: E402
 import tinygrad_edu.optim as optim  # noqa: E402
-from ch6_net import minibatches, multilayer_net, numpy_dtype  # noqa: E402
+from ch6_net import figure_label, minibatches, multilayer_net, numpy_dtype  # noqa: E402
 from common import evaluate_accuracy, load_images, parse_args, record_result, save_figure  # noqa: E402
 
 HIDDEN = [100] * 5
@@ -133,7 +133,7 @@ def main(argv: list[str] | None = None) -> dict:
     print(f"{time.perf_counter() - start:.1f} s")
     if not args.quick:
         name = "ch6_batch_norm" + ("_book" if args.convention == "book" else "")
-        save_figure(lambda: plot(scales, results, epochs, source), name, args)
+        save_figure(lambda: plot(scales, results, epochs, figure_label(source, args.convention)), name, args)
 
     def final(run: dict) -> float:
         return -1.0 if run["overflow_at"] is not None else run["accuracy"][-1]

@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import tinygrad_edu as tg  # noqa: E402
 import tinygrad_edu.optim as optim  # noqa: E402
-from ch6_net import multilayer_net, numpy_dtype, train_epochs  # noqa: E402
+from ch6_net import figure_label, multilayer_net, numpy_dtype, train_epochs  # noqa: E402
 from common import load_images, parse_args, record_result, save_figure  # noqa: E402
 from tinygrad_edu.random import generator  # noqa: E402
 
@@ -109,7 +109,7 @@ def main(argv: list[str] | None = None) -> dict:
               f"{result['weight_decay']:.2e}")
     if not args.quick:
         name = "ch6_hyperparameter_search" + ("_book" if args.convention == "book" else "")
-        save_figure(lambda: plot(ranked[:SHOWN], source), name, args)
+        save_figure(lambda: plot(ranked[:SHOWN], figure_label(source, args.convention)), name, args)
     best = ranked[0]
     slow = [r["final"] for r in results if r["lr"] < 1e-3]
     record_result(f"ch6 hyperparameter search ({args.convention})",

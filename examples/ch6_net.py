@@ -220,3 +220,8 @@ def train_epochs(model: nn.Module, optimizer, train: tuple[np.ndarray, np.ndarra
             if on_epoch is not None:
                 on_epoch(len(history[next(iter(evaluations))]) - 1, history)
     return history
+
+
+def figure_label(source: str, convention: str) -> str:
+    """A short data-set name for figure titles, from load_images' one-line description."""
+    return f"{source.split(' train')[0]}, {convention} convention"

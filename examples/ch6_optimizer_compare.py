@@ -26,7 +26,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import tinygrad_edu as tg  # noqa: E402
 import tinygrad_edu.optim as optim  # noqa: E402
-from ch6_net import minibatches, multilayer_net, numpy_dtype, smooth_curve, train_on_shared_batches  # noqa: E402
+from ch6_net import (figure_label, minibatches, multilayer_net, numpy_dtype, smooth_curve,  # noqa: E402
+                     train_on_shared_batches)
 from common import load_images, parse_args, record_result, save_figure  # noqa: E402
 
 HIDDEN = [100, 100, 100, 100]
@@ -89,7 +90,7 @@ def main(argv: list[str] | None = None) -> dict:
     print(f"{time.perf_counter() - start:.1f} s")
     if not args.quick:
         name = "ch6_optimizer_compare" + ("_book" if args.convention == "book" else "")
-        save_figure(lambda: plot(losses, source), name, args)
+        save_figure(lambda: plot(losses, figure_label(source, args.convention)), name, args)
     last = report_at[-1]
     ours = ", ".join(f"{n} {r[f'smoothed_loss_{last}']:.3f}" for n, r in results.items())
     record_result(f"ch6 optimizer compare ({args.convention})", f"{ours} (smoothed, iter {last})",

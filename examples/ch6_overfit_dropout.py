@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import tinygrad_edu as tg  # noqa: E402
 import tinygrad_edu.optim as optim  # noqa: E402
-from ch6_net import multilayer_net, numpy_dtype, train_epochs  # noqa: E402
+from ch6_net import figure_label, multilayer_net, numpy_dtype, train_epochs  # noqa: E402
 from common import load_images, parse_args, record_result, save_figure  # noqa: E402
 
 HIDDEN = [100] * 6
@@ -84,7 +84,7 @@ def main(argv: list[str] | None = None) -> dict:
               f"{results[p]['test']:.3f} (book: {BOOK[p]})")
     if not args.quick:
         name = "ch6_overfit_dropout" + ("_book" if args.convention == "book" else "")
-        save_figure(lambda: plot(histories, source), name, args)
+        save_figure(lambda: plot(histories, figure_label(source, args.convention)), name, args)
     record_result(f"ch6 overfitting + Dropout ({args.convention})",
                   "; ".join(f"p {p}: train {r['train']:.3f} test {r['test']:.3f}" for p, r in results.items()),
                   "p 0.2: final train 0.67, test 0.548 (MNIST)", source, args)

@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import tinygrad_edu as tg  # noqa: E402
 import tinygrad_edu.optim as optim  # noqa: E402
-from ch6_net import multilayer_net, numpy_dtype, train_epochs  # noqa: E402
+from ch6_net import figure_label, multilayer_net, numpy_dtype, train_epochs  # noqa: E402
 from common import load_images, parse_args, record_result, save_figure  # noqa: E402
 
 HIDDEN = [100] * 6
@@ -85,7 +85,7 @@ def main(argv: list[str] | None = None) -> dict:
               f"{results[weight_decay]['test']:.3f} (book: {BOOK[weight_decay]})")
     if not args.quick:
         name = "ch6_overfit_weight_decay" + ("_book" if args.convention == "book" else "")
-        save_figure(lambda: plot(histories, source), name, args)
+        save_figure(lambda: plot(histories, figure_label(source, args.convention)), name, args)
     record_result(f"ch6 overfitting + weight decay ({args.convention})",
                   "; ".join(f"lambda {wd}: train {r['train']:.3f} test {r['test']:.3f}" for wd, r in results.items()),
                   "lambda 0: train ~1.0, test far lower; lambda 0.1: train 0.927, test 0.721 (MNIST)", source, args)

@@ -24,7 +24,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import tinygrad_edu as tg  # noqa: E402
 import tinygrad_edu.optim as optim  # noqa: E402
-from ch6_net import minibatches, multilayer_net, numpy_dtype, smooth_curve, train_on_shared_batches  # noqa: E402
+from ch6_net import (figure_label, minibatches, multilayer_net, numpy_dtype, smooth_curve,  # noqa: E402
+                     train_on_shared_batches)
 from common import load_images, parse_args, record_result, save_figure  # noqa: E402
 
 HIDDEN = [100, 100, 100, 100]
@@ -69,7 +70,7 @@ def main(argv: list[str] | None = None) -> dict:
         print(f"  {name:9s} {result['smoothed_loss']:.3f}   book {BOOK_LOSS_1900[name]}")
     if not args.quick:
         name = "ch6_weight_init_compare" + ("_book" if args.convention == "book" else "")
-        save_figure(lambda: plot(losses, source), name, args)
+        save_figure(lambda: plot(losses, figure_label(source, args.convention)), name, args)
     record_result(f"ch6 weight init compare ({args.convention})",
                   " / ".join(f"{r['smoothed_loss']:.3f}" for r in results.values()) + f" (smoothed, iter {at})",
                   "loss at iter 1900: 2.305 / 0.377 / 0.286 (0.01 / Xavier / He, MNIST)", source, args)
