@@ -5,7 +5,8 @@ analytic side and checks it against the numerical side within the same tolerance
 check itself: analytic = c x numerical (a constant factor; c = -1 is a sign error), analytic
 laid out with the input's axes permuted (a transpose whose backward only reshapes), analytic
 equal to another input's numerical gradient (a wrong saved tensor, or swapped gradients), no
-gradient at all, an output that does not move with its input (BatchNorm over a batch of one),
+gradient at all, gradient where the output does not depend on the input (a forgotten mask),
+an output that does not move with its input (BatchNorm over a batch of one),
 and a step that is the real problem (agreement at another eps). `backward_failure` reads the
 engine's own shape error (a broadcast axis that was not summed). See docs/gradcheck.md.
 """
@@ -53,14 +54,30 @@ def diagnose(probe: Probe, valid: np.ndarray, failing: np.ndarray, others: Seque
     if np.all(analytic == 0):
         return [Cause("missing_gradient", f"the analytic gradient of input {i} is all zeros while the numerical "
                                           "one is not: the backward drops this input's gradient (returns zeros)")]
-    # The step goes first: truncation error can look like a constant factor (exp's is sinh(h)/h).
-    causes = _step_size(probe, valid, failing, remeasure, eps, atol, rtol)
+    causes = _missing_mask(probe, valid, failing, atol)
+    # The step before the patterns: truncation error can look like a constant factor (exp's is sinh(h)/h).
+    causes = causes or _step_size(probe, valid, failing, remeasure, eps, atol, rtol)
     causes = causes or _constant_factor(probe, analytic, numerical, atol, rtol)
     causes = causes or _transposed(probe, valid, atol, rtol)
     causes = causes or _wrong_saved_tensor(probe, others, atol, rtol)
-    return causes or [Cause("unexplained", "no simple pattern (not a constant factor, a sign, a layout or another "
-                                           "input's gradient): the derivative formula itself, or a value it reads "
-                                           "from ctx, is wrong; compare the worst entries below")]
+    if causes:
+        return causes
+    where = ("rerun without fast_mode to see which Jacobian entries fail" if probe.cotangents is not None
+             else "compare the worst entries below")
+    return [Cause("unexplained", "no simple pattern (not a constant factor, a sign, a layout or another input's "
+                                 f"gradient): the derivative formula itself, or a value it reads from ctx, is wrong; "
+                                 f"{where}")]
+
+
+def _missing_mask(probe: Probe, valid: np.ndarray, failing: np.ndarray, atol: float) -> list[Cause]:
+    if probe.cotangents is not None or probe.directions is not None:
+        return []  # projections mix entries: only the full Jacobian shows where the zeros are
+    wrong = failing & valid
+    if not np.all(np.abs(probe.numerical()[wrong]) <= atol * 1e-3):
+        return []
+    return [Cause("missing_mask", f"all {int(wrong.sum())} failing entries sit where output {probe.output} does not "
+                                  f"depend on input {probe.input} (numerical 0) yet backward passes a gradient: a "
+                                  "mask is missing from the backward (ReLU's x > 0, max's argmax, clip's bounds)")]
 
 
 def _constant_factor(probe: Probe, analytic: np.ndarray, numerical: np.ndarray, atol: float,
@@ -77,15 +94,16 @@ def _constant_factor(probe: Probe, analytic: np.ndarray, numerical: np.ndarray, 
 
 
 def _factor_hint(c: float, probe: Probe) -> str:
+    hints = []
+    if abs(c - 2.0) < 2e-3 or abs(c - 0.5) < 1e-3:
+        hints.append("a factor of 2 added or dropped (e.g. d(x^2)/dx = 2x)")
     sizes = {n for n in (*probe.input_shape, *probe.output_shape) if n > 1}
     for factor, word in ((c, "times"), (1.0 / c, "divided by")):
         n = round(factor)
         if n >= 2 and abs(factor - n) < 1e-3 * n and n in sizes:
-            return (f"{word} {n}, the size of an axis: a sum where a mean belongs, or the reverse "
-                    "(e.g. over a broadcast axis)")
-    if abs(c - 2.0) < 1e-3 or abs(c - 0.5) < 1e-3:
-        return "a factor of 2 added or dropped (e.g. d(x^2)/dx = 2x)"
-    return "a constant dropped or added in the derivative formula"
+            hints.append(f"{word} {n}, the size of an axis: a sum where a mean belongs, or the reverse "
+                         "(e.g. over a broadcast axis)")
+    return "; or ".join(hints) or "a constant dropped or added in the derivative formula"
 
 
 def layout_maps(shape: tuple[int, ...]) -> list[tuple[tuple[int, ...], np.ndarray]]:

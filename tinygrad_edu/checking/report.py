@@ -14,7 +14,8 @@ from typing import Any
 # The cause kinds causes.py can name; tests and users match on these strings.
 CAUSE_KINDS = (
     "constant_factor", "sign", "transposed", "missing_gradient", "wrong_saved_tensor", "missing_broadcast_sum",
-    "wrong_shape", "backward_error", "nondeterministic", "constant_output", "step_size", "unexplained",
+    "wrong_shape", "backward_error", "nondeterministic", "constant_output", "missing_mask", "step_size",
+    "unexplained",
 )
 
 
