@@ -18,7 +18,6 @@ from typing import Any
 
 import numpy as np
 
-from .._dtypes import is_floating
 from .._grad_mode import enable_grad
 from ..tensor import Tensor
 
@@ -81,7 +80,7 @@ class Optimizer:
             if not param.is_leaf:
                 raise ValueError(f"can't optimize a non-leaf Tensor (parameter {index} of the group, shape "
                                  f"{param.shape}, made by {param.grad_fn!r}); optimize the leaf it came from")
-            if not is_floating(param.dtype):
+            if not np.issubdtype(param.dtype, np.floating):
                 raise TypeError(f"optimizer can only optimize floating-point tensors, parameter {index} of the "
                                 f"group has dtype {param.dtype}")
         if len({id(p) for p in params}) != len(params):
