@@ -178,7 +178,30 @@ def test_published_digests_are_well_formed():
             assert all(len(d) == 64 and int(d, 16) >= 0 for d in file.sha256)
 
 
-@pytest.mark.skipif(not Path(sources.FASHION_MNIST.system_dir).is_dir(), reason="dataset-fashion-mnist missing")
+needs_debian = pytest.mark.skipif(not Path(sources.FASHION_MNIST.system_dir).is_dir(),
+                                  reason="dataset-fashion-mnist missing")
+
+
+@needs_debian
 def test_debian_fashion_files_match_a_recorded_digest():
     for file in sources.FASHION_MNIST.files.values():
         assert sha256_of(Path(sources.FASHION_MNIST.system_dir) / file.name) in file.sha256
+
+
+# The gzip timestamps of Zalando's published archives (found by search, 2017-08-31 10:50 UTC).
+ZALANDO_GZIP_MTIME = {"train-images": 1504176606, "train-labels": 1504176606,
+                      "test-images": 1504176627, "test-labels": 1504176627}
+
+
+@needs_debian
+def test_debian_fashion_files_are_zalandos_archives_with_a_normalised_gzip_header():
+    """Putting back the file name and timestamp gives exactly the published SHA-256: same compressed data,
+    so the images Debian ships (and the embedded subset built from them) are Zalando's, byte for byte."""
+    for key, file in sources.FASHION_MNIST.files.items():
+        debian = (Path(sources.FASHION_MNIST.system_dir) / file.name).read_bytes()
+        assert debian[3] == 0  # no FNAME flag in Debian's header
+        name = file.name.removesuffix(".gz").encode() + b"\x00"
+        rebuilt = (b"\x1f\x8b\x08\x08" + ZALANDO_GZIP_MTIME[key].to_bytes(4, "little") + debian[8:10] + name
+                   + debian[10:])
+        assert len(rebuilt) == file.size
+        assert hashlib.sha256(rebuilt).hexdigest() == file.sha256[0], key

@@ -53,8 +53,9 @@ MNIST = DatasetSpec(
 )
 
 # Two digests per file: Zalando's published archives (first) and Debian's dataset-fashion-mnist
-# copies (second, computed from the installed files). Debian re-compressed the files without the
-# gzip file-name field, so the archive bytes differ while the IDX content inside is the same data.
+# copies (second, computed from the installed files). Debian's build normalised the gzip header
+# (file name dropped, timestamp reset) and kept the compressed data, so the archives differ while
+# the IDX content is identical; tests/test_download.py rebuilds Zalando's bytes from Debian's.
 FASHION_MNIST = DatasetSpec(
     name="fashion-mnist", title="Fashion-MNIST", env_var="TINYGRAD_EDU_FASHION_MNIST",
     mirrors=("http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
