@@ -102,7 +102,7 @@ class Function:
     Subclasses write two static methods side by side:
       forward(ctx, *args) -> np.ndarray   on NumPy arrays (Tensor args arrive as their `.data`)
       backward(ctx, grad_output) -> one gradient per forward argument, as Tensors (or None)
-    and are called through `Apply.apply(*args)`, never by instantiating them.
+    and are called through `MyOp.apply(*args)`, never by instantiating them.
     """
 
     @staticmethod
