@@ -48,6 +48,8 @@ leaves = st.one_of(
     st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=8),
     hnp.arrays(array_dtypes, hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=4)),
     hnp.from_dtype(np.dtype(np.float32)).map(np.float32),
+    hnp.from_dtype(np.dtype(np.float64)).map(np.float64),
+    st.integers(-100, 100).map(np.int64),
 )
 keys = st.one_of(st.text(max_size=6), st.integers(-5, 5))
 nested = st.recursive(
@@ -71,11 +73,12 @@ def test_round_trip_of_nested_structures(tmp_path_factory, obj):
 
 def test_numpy_scalars_stay_scalars_and_tensors_become_arrays(tmp_path):
     weight = tg.randn(3, 2, requires_grad=True)
-    obj = {"w": weight, "step": np.int64(7), "lr": np.float32(0.5), "ints": np.arange(3)}
+    obj = {"w": weight, "step": np.int64(7), "lr": np.float32(0.5), "ints": np.arange(3), "f64": np.float64(0.25)}
     tg.save(obj, tmp_path / "c")
     loaded = tg.load(tmp_path / "c")
     assert isinstance(loaded["step"], np.int64) and loaded["step"] == 7
     assert isinstance(loaded["lr"], np.float32) and loaded["lr"] == np.float32(0.5)
+    assert type(loaded["f64"]) is np.float64 and loaded["f64"] == 0.25
     assert isinstance(loaded["w"], np.ndarray) and loaded["w"].dtype == np.float32
     np.testing.assert_array_equal(loaded["w"], weight.data)
 

@@ -33,14 +33,7 @@ def _encode(value: Any, arrays: dict[str, np.ndarray], where: str, open_containe
     """The JSON node for `value`; arrays go into `arrays` under fresh names."""
     if value is None:
         return {"type": "none"}
-    if isinstance(value, bool):  # before int: bool is a subclass of int
-        return {"type": "bool", "value": value}
-    if isinstance(value, int):
-        return {"type": "int", "value": value}
-    if isinstance(value, float):
-        return {"type": "float", "value": repr(value)}  # repr round-trips exactly, including nan and inf
-    if isinstance(value, str):
-        return {"type": "str", "value": value}
+    # NumPy first: np.float64 and np.str_ subclass float and str but should come back as NumPy scalars
     if isinstance(value, TensorBase | np.ndarray | np.generic):
         array = np.asarray(value.data if isinstance(value, TensorBase) else value)
         if array.dtype.hasobject or array.dtype.kind == "V":
@@ -49,6 +42,14 @@ def _encode(value: Any, arrays: dict[str, np.ndarray], where: str, open_containe
         name = f"a{len(arrays)}"
         arrays[name] = array
         return {"type": "scalar" if isinstance(value, np.generic) else "array", "key": name}
+    if isinstance(value, bool):  # before int: bool is a subclass of int
+        return {"type": "bool", "value": value}
+    if isinstance(value, int):
+        return {"type": "int", "value": value}
+    if isinstance(value, float):
+        return {"type": "float", "value": repr(value)}  # repr round-trips exactly, including nan and inf
+    if isinstance(value, str):
+        return {"type": "str", "value": value}
     if isinstance(value, dict | list | tuple):
         if id(value) in open_containers:
             raise ValueError(f"save: {where} contains itself (a circular reference)")
