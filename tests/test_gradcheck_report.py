@@ -157,3 +157,32 @@ def test_gradient_of_an_unrelated_shape_is_a_wrong_shape():
     result = check_gradients(WrongShape.apply, [_tensor((3, 2), 1)])
     assert result.cause_kinds == ["wrong_shape"]
     assert "returned a gradient of shape (2,) for its input 0 of shape (3, 2)" in result.report()
+
+
+@pytest.mark.parametrize("page", ["gradcheck.md", "tutorial_custom_op.md"])
+def test_report_texts_shown_in_the_docs_are_what_the_code_prints(page, tmp_path, monkeypatch):
+    import re
+    from pathlib import Path
+
+    from test_docs import python_blocks
+    from tinygrad_edu.checking import EpsSweep, GradcheckResult, ModuleCheckResult
+
+    monkeypatch.chdir(tmp_path)
+    text = (Path(__file__).resolve().parent.parent / "docs" / page).read_text()
+    namespace = {"__name__": "docs_check"}
+    for _, _, code, runs in python_blocks(text):
+        if runs:
+            exec(code, namespace)
+    printed = set()
+    for value in namespace.values():
+        if isinstance(value, GradcheckError | GradcheckResult | ModuleCheckResult):
+            printed.add(str(value))
+        elif isinstance(value, EpsSweep):
+            printed.add(value.table())
+        elif isinstance(value, str):
+            printed.add(value)
+    shown = [block for block in re.findall(r"```text\n(.*?)\n```", text, re.S)
+             if block.startswith(("gradcheck ", "check_module ", "eps sweep"))]
+    assert len(shown) >= 3
+    for block in shown:
+        assert block in printed, block.splitlines()[0]
