@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import tinygrad_edu as tg
-from tinygrad_edu import optim
+from tinygrad_edu import nn, optim
 
 torch = pytest.importorskip("torch")
 
@@ -159,3 +159,42 @@ def test_state_dict_layout_matches_torch():
     assert ours_state["param_groups"][0]["params"] == torch_state["param_groups"][0]["params"]
     shared = set(ours_state["param_groups"][0]) & set(torch_state["param_groups"][0])
     assert {"lr", "betas", "eps", "weight_decay", "amsgrad", "maximize", "params"} <= shared
+
+
+@pytest.mark.parametrize("name, options", [("SGD", dict(lr=0.1, momentum=0.9, nesterov=True, weight_decay=1e-3)),
+                                           ("Adam", dict(lr=1e-2, amsgrad=True)), ("RMSprop", dict(lr=1e-2))])
+def test_a_full_training_loop_follows_torchs_trajectory(name, options):
+    """nn.Linear + cross-entropy + backward + step on both sides, from the same float64 weights."""
+    tg.set_default_dtype(np.float64)  # conftest restores the default afterwards
+    torch.manual_seed(0)
+    theirs = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.Tanh(), torch.nn.Linear(8, 3)).double()
+    ours = nn.Sequential(nn.Linear(4, 8), nn.Tanh(), nn.Linear(8, 3))
+    for p, q in zip(ours.parameters(), theirs.parameters()):
+        p.data[...] = q.detach().numpy()
+    ours_opt = getattr(optim, name)(ours.parameters(), **options)
+    torch_opt = getattr(torch.optim, name)(theirs.parameters(), **options)
+    rng = np.random.default_rng(3)
+    for _ in range(8):
+        x, t = rng.normal(size=(16, 4)), rng.integers(0, 3, size=16)
+        ours_opt.zero_grad()
+        tg.functional.cross_entropy(ours(tg.tensor(x)), tg.tensor(t)).backward()
+        ours_opt.step()
+        torch_opt.zero_grad()
+        torch.nn.functional.cross_entropy(theirs(torch.tensor(x)), torch.tensor(t)).backward()
+        torch_opt.step()
+    for p, q in zip(ours.parameters(), theirs.parameters()):
+        np.testing.assert_allclose(p.data, q.detach().numpy(), rtol=1e-6, atol=1e-10)
+
+
+def test_float32_parameters_stay_within_float32_rounding_of_torch():
+    rng = np.random.default_rng(5)
+    start, grads = rng.normal(size=(6, 5)).astype(np.float32), rng.normal(size=(10, 6, 5)).astype(np.float32)
+    p = tg.tensor(start, requires_grad=True)
+    q = torch.tensor(start, requires_grad=True)
+    ours, theirs = optim.Adam([p], lr=1e-2), torch.optim.Adam([q], lr=1e-2)
+    for g in grads:
+        p.grad, q.grad = tg.tensor(g), torch.tensor(g)
+        ours.step()
+        theirs.step()
+    assert p.dtype == np.float32
+    np.testing.assert_allclose(p.data, q.detach().numpy(), rtol=1e-5, atol=1e-6)
