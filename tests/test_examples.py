@@ -162,3 +162,22 @@ def test_demo_trains_saves_a_checkpoint_that_reloads(tmp_path):
 def test_fashion_mlp_quick_run_learns(tmp_path):
     results = run("fashion_mlp", out_dir=tmp_path)
     assert results["test_accuracy"] > 0.3
+
+
+def test_run_book_lists_every_example_and_writes_the_table(tmp_path):
+    run_book = importlib.import_module("run_book")
+    helpers = {"common", "run_book", "ch6_net"}  # shared code, not experiments
+    listed = {name for name, _ in run_book.RUNS}
+    on_disk = {path.stem for path in EXAMPLES.glob("*.py")} - helpers
+    assert listed == on_disk, "every example file must be in run_book.RUNS (an explicit list)"
+    (tmp_path / "results.json").write_text(json.dumps({
+        "ch5 b": {"experiment": "ch5 b", "ours": "0.9 | 0.8", "book": "0.97", "dataset": "embedded", "seconds": 2.0},
+        "ch4 a": {"experiment": "ch4 a", "ours": "0.2", "book": "0.2", "dataset": "no data", "seconds": 0.04}}))
+    (tmp_path / "ch4_a.png").write_bytes(b"")
+    table = run_book.write_table(tmp_path, 90.0, failures=["ch6_x"]).read_text()
+    rows = [line for line in table.splitlines() if line.startswith("| ch")]
+    assert rows == ["| ch4 a | 0.2 | 0.2 | no data | 0.0 |", "| ch5 b | 0.9 / 0.8 | 0.97 | embedded | 2.0 |"]
+    assert "Failed in this run (no row above): ch6_x" in table
+    assert "- [ch4_a](ch4_a.png)" in table
+    with pytest.raises(SystemExit):
+        run_book.main(["--only", "no_such_example"])

@@ -1,0 +1,184 @@
+"""tinygrad_edu against PyTorch: the same networks, hyperparameters, initial weights and minibatches.
+
+For each network below, both frameworks start from the same initial weights (drawn once by
+tinygrad_edu, copied into torch.nn.Linear layers with load_state_dict: the state_dict keys and
+the (out, in) weight layout are the same) and see the same minibatches in the same order (one
+NumPy permutation per epoch). What remains different is each framework's arithmetic: forward,
+backward, optimizer. So the two final test accuracies say whether tinygrad_edu trains as well
+as PyTorch does with the same recipe; a gap of a few 0.001 is the chaotic drift of float32
+rounding over thousands of steps.
+
+- two-layer net (ch. 4): 784-50-10 sigmoid, N(0, 0.01^2) weights, SGD lr 0.1, batch 100,
+  10 000 iterations.
+- ch6 net (make demo): 784-100x4-10 ReLU, He init, Adam lr 0.001, batch 128, 8 epochs.
+- Fashion MLP: 784-256-128-100-10 ReLU, default init, Adam lr 0.001 with cosine annealing,
+  batch 128, 15 epochs (examples/fashion_mlp.py).
+
+Needs PyTorch (pip install torch); without it only tinygrad_edu's side runs.
+
+    python examples/compare_torch.py [--only two-layer|ch6|fashion-mlp] [--seeds 0 1 2] [--quick]
+"""
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import tinygrad_edu as tg  # noqa: E402
+import tinygrad_edu.nn as nn  # noqa: E402
+import tinygrad_edu.optim as optim  # noqa: E402
+from common import evaluate_accuracy, load_images, parse_args, record_result, two_layer_net  # noqa: E402
+from demo import chapter6_net  # noqa: E402
+from fashion_mlp import fashion_mlp  # noqa: E402
+
+
+@dataclass(frozen=True)
+class Recipe:
+    name: str
+    build: Callable[[], nn.Sequential]
+    optimizer: str  # "sgd" or "adam"
+    lr: float
+    batch_size: int
+    iterations: int | None = None  # else epochs x batches per epoch
+    epochs: int | None = None
+    cosine: bool = False
+
+
+RECIPES = {
+    "two-layer": Recipe("two-layer net 784-50-10 sigmoid, SGD lr 0.1", lambda: two_layer_net("sigmoid"), "sgd", 0.1,
+                        100, iterations=10_000),
+    "ch6": Recipe("ch6 net 784-100x4-10 ReLU He, Adam lr 0.001", chapter6_net, "adam", 0.001, 128, epochs=8),
+    "fashion-mlp": Recipe("MLP 784-256-128-100-10 ReLU, Adam + cosine", fashion_mlp, "adam", 0.001, 128, epochs=15,
+                          cosine=True),
+}
+
+
+def schedule(recipe: Recipe, n: int, seed: int, quick: bool) -> list[np.ndarray]:
+    """The minibatch index arrays of the whole run, epoch by epoch (a fresh permutation each)."""
+    per_epoch = n // recipe.batch_size  # drop the last partial batch, so every epoch has equal steps
+    total = recipe.iterations if recipe.iterations is not None else recipe.epochs * per_epoch
+    if quick:
+        total = min(total, 30)
+    rng = np.random.default_rng(seed)
+    batches: list[np.ndarray] = []
+    while len(batches) < total:
+        order = rng.permutation(n)
+        batches += [order[i * recipe.batch_size:(i + 1) * recipe.batch_size] for i in range(per_epoch)]
+    return batches[:total]
+
+
+def train_ours(model: nn.Sequential, recipe: Recipe, batches: list[np.ndarray], per_epoch: int,
+               x: np.ndarray, t: np.ndarray) -> None:
+    if recipe.optimizer == "sgd":
+        optimizer = optim.SGD(model.parameters(), lr=recipe.lr)
+    else:
+        optimizer = optim.Adam(model.parameters(), lr=recipe.lr)
+    scheduler = optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=recipe.epochs) if recipe.cosine else None
+    loss_fn = nn.CrossEntropyLoss()
+    model.train()
+    for step, index in enumerate(batches, start=1):
+        optimizer.zero_grad()
+        loss = loss_fn(model(tg.tensor(x[index])), tg.tensor(t[index]))
+        loss.backward()
+        optimizer.step()
+        if scheduler is not None and step % per_epoch == 0:
+            scheduler.step()
+
+
+def train_torch(torch, state: dict[str, np.ndarray], model_layout: nn.Sequential, recipe: Recipe,
+                batches: list[np.ndarray], per_epoch: int, x: np.ndarray, t: np.ndarray):
+    """The same loop in PyTorch, from the same initial weights; returns the trained torch model."""
+    layers = []
+    for layer in model_layout:
+        if isinstance(layer, nn.Linear):
+            layers.append(torch.nn.Linear(layer.in_features, layer.out_features))
+        elif isinstance(layer, nn.ReLU):
+            layers.append(torch.nn.ReLU())
+        elif isinstance(layer, nn.Sigmoid):
+            layers.append(torch.nn.Sigmoid())
+        else:
+            raise TypeError(f"compare_torch has no torch counterpart for {type(layer).__name__}")
+    model = torch.nn.Sequential(*layers)
+    model.load_state_dict({name: torch.from_numpy(value.copy()) for name, value in state.items()})
+    if recipe.optimizer == "sgd":
+        optimizer = torch.optim.SGD(model.parameters(), lr=recipe.lr)
+    else:
+        optimizer = torch.optim.Adam(model.parameters(), lr=recipe.lr)
+    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=recipe.epochs) if recipe.cosine else None
+    loss_fn = torch.nn.CrossEntropyLoss()
+    inputs, labels = torch.from_numpy(np.array(x)), torch.from_numpy(np.array(t))  # copies: the cache is read-only
+    for step, index in enumerate(batches, start=1):
+        optimizer.zero_grad()
+        index = torch.from_numpy(index)
+        loss = loss_fn(model(inputs[index]), labels[index])
+        loss.backward()
+        optimizer.step()
+        if scheduler is not None and step % per_epoch == 0:
+            scheduler.step()
+    return model
+
+
+def torch_accuracy(torch, model, x: np.ndarray, t: np.ndarray) -> float:
+    with torch.no_grad():
+        scores = model(torch.from_numpy(np.array(x))).numpy()
+    return float((scores.argmax(axis=1) == t).mean())
+
+
+def add_flags(parser) -> None:
+    parser.add_argument("--only", choices=sorted(RECIPES), action="append", help="run only these networks")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0], help="one run per seed (init and batch order)")
+
+
+def main(argv: list[str] | None = None) -> dict:
+    args = parse_args(__doc__, argv, add_flags, conventions=False)
+    try:
+        import torch
+    except ImportError:
+        torch = None
+        print("PyTorch is not installed (pip install torch): only tinygrad_edu's side runs.")
+    (x_train, t_train), (x_test, t_test), source = load_images(args)
+    if args.quick:
+        x_train, t_train = x_train[:1000], t_train[:1000]
+    results: dict[str, dict] = {}
+    for key in args.only or list(RECIPES):
+        recipe = RECIPES[key]
+        per_epoch = len(x_train) // recipe.batch_size
+        runs = []
+        for seed in args.seeds:
+            tg.manual_seed(seed)
+            model = recipe.build()
+            initial = model.state_dict()
+            batches = schedule(recipe, len(x_train), seed, args.quick)
+            started = time.perf_counter()
+            train_ours(model, recipe, batches, per_epoch, x_train, t_train)
+            run = {"seed": seed, "steps": len(batches), "ours": evaluate_accuracy(model, x_test, t_test),
+                   "ours_seconds": time.perf_counter() - started}
+            if torch is not None:
+                torch.manual_seed(seed)
+                started = time.perf_counter()
+                torch_model = train_torch(torch, initial, model, recipe, batches, per_epoch, x_train, t_train)
+                run.update(torch=torch_accuracy(torch, torch_model, x_test, t_test),
+                           torch_seconds=time.perf_counter() - started)
+            print(f"{recipe.name}, seed {seed}, {len(batches)} steps: tinygrad_edu test {run['ours']:.4f} "
+                  f"({run['ours_seconds']:.1f} s)" + (f", PyTorch test {run['torch']:.4f} ({run['torch_seconds']:.1f} s)"
+                                                      if torch is not None else ""), flush=True)
+            runs.append(run)
+        ours = float(np.mean([r["ours"] for r in runs]))
+        theirs = float(np.mean([r["torch"] for r in runs])) if torch is not None else None
+        results[key] = {"runs": runs, "ours": ours, "torch": theirs}
+        seeds = f"mean of {len(runs)} seeds" if len(runs) > 1 else f"seed {runs[0]['seed']}"
+        record_result(f"vs PyTorch: {recipe.name}", f"tinygrad_edu test {ours:.4f} ({seeds})",
+                      f"PyTorch {torch.__version__} test {theirs:.4f}, same init and batches" if torch is not None
+                      else "PyTorch not installed", source, args,
+                      seconds=sum(r["ours_seconds"] + r.get("torch_seconds", 0.0) for r in runs))
+    return results
+
+
+if __name__ == "__main__":
+    main()
