@@ -141,7 +141,10 @@ def _deliver_to_leaf(
         return
     if x.grad is None:
         array = grad.data
-        if id(array) in stored:  # one array returned for two leaves (e.g. by Add): give each its own
+        # .grad must own a writable array, since users write `w.grad.zero_()`: copy a read-only
+        # broadcast view (Sum's backward), a view into another gradient (Reshape, Transpose), or
+        # an array already handed to another leaf (Add returns one array twice).
+        if id(array) in stored or array.base is not None or not array.flags.writeable:
             array = array.copy()
         stored.add(id(array))
         x.grad = x._from_op(array, None)
