@@ -80,6 +80,17 @@ def test_two_leaves_never_share_one_gradient_array():
     assert b.grad.tolist() == [1.0]
 
 
+def test_leaf_gradients_are_writable_and_never_views_of_each_other():
+    x, w = leaf(np.ones((2, 3))), leaf(np.ones(6))
+    (x.reshape(6) + w).backward(np.arange(6.0))   # x's gradient is a reshape of w's
+    s = leaf(np.ones(3))
+    s.sum().backward()                             # Sum's backward is a read-only broadcast view
+    x.grad.zero_()                                 # PyTorch's idiom must not touch any other gradient
+    s.grad.zero_()
+    assert w.grad.tolist() == [0.0, 1.0, 2.0, 3.0, 4.0, 5.0]
+    assert x.grad.tolist() == [[0.0] * 3] * 2 and s.grad.tolist() == [0.0] * 3
+
+
 def test_non_leaf_grad_is_kept_only_after_retain_grad():
     x = leaf([1.0, -2.0])
     y = x * 2.0
