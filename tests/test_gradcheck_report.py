@@ -85,7 +85,8 @@ def test_step_too_large_and_too_small():
 
 def test_passing_report_is_short_and_says_passed():
     result = check_gradients(lambda x: x.sin(), [_tensor((3,), 1)])
-    assert result and result.report() == "gradcheck passed: first order, full Jacobian; eps=1e-06, atol=1e-05, rtol=0.001"
+    assert result
+    assert result.report() == "gradcheck passed: first order, full Jacobian; eps=1e-06, atol=1e-05, rtol=0.001"
 
 
 def test_fast_mode_report_names_projections():
@@ -186,3 +187,10 @@ def test_report_texts_shown_in_the_docs_are_what_the_code_prints(page, tmp_path,
     assert len(shown) >= 3
     for block in shown:
         assert block in printed, block.splitlines()[0]
+
+
+def test_points_outside_the_domain_are_named_non_finite():
+    with np.errstate(all="ignore"):
+        result = check_gradients(lambda t: t.log(), [tg.tensor([-1.0, 2.0], dtype=np.float64, requires_grad=True)])
+    assert result.cause_kinds == ["non_finite"]
+    assert "edge of the function's domain" in result.report()

@@ -37,6 +37,11 @@ def diagnose(probe: Probe, valid: np.ndarray, failing: np.ndarray, others: Seque
     """The likely causes of one failing pair, most specific first (always at least one)."""
     k, i = probe.output, probe.input
     analytic, numerical = probe.analytic()[valid], probe.numerical()[valid]
+    wrong = failing & valid
+    if not (np.all(np.isfinite(probe.analytic()[wrong])) and np.all(np.isfinite(probe.numerical()[wrong]))):
+        return [Cause("non_finite", f"nan or inf in the gradient of output {k} w.r.t. input {i} (analytic or "
+                                    "numerical): the inputs sit at or near the edge of the function's domain (log "
+                                    "of x <= 0, division by 0, sqrt at 0); check it at points inside the domain")]
     if probe.none and order == 2:
         return [Cause("missing_gradient", f"the first derivative (output {k}) has no graph back to input {i}: the "
                                           "backward computes with NumPy arrays (.data, or arrays saved with "

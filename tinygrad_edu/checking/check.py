@@ -72,8 +72,8 @@ def gradgradcheck(fn: Callable[..., Any], inputs: Sequence[Any] | Tensor, eps: f
         return tuple(g if g is not None else xs[i] * 0.0 for g, i in zip(grads, checked))
 
     result = run_check(first_derivatives, prepared, eps, atol, rtol, fast_mode, eps_sweep, order=2)
-    result.notes.append("output k is the gradient of sum(f(x) * c) for random cotangents c with respect to input "
-                        f"k of the checked inputs {checked}")
+    which = ", ".join(f"output {k} is d/d(input {i})" for k, i in enumerate(checked))
+    result.notes.append(f"second order: the outputs checked are gradients of sum(f(x) * c), c random: {which}")
     return _finish(result, raise_exception)
 
 
@@ -87,6 +87,7 @@ def _finish(result: GradcheckResult, raise_exception: bool) -> bool:
 
 def run_check(fn: Callable[..., Any], prepared: PreparedInputs, eps: float, atol: float, rtol: float,
               fast_mode: bool, eps_sweep: bool, order: int) -> GradcheckResult:
+    """The whole check on prepared (float64) inputs; `order` only changes the wording of the report."""
     values, checked = prepared.values, prepared.checked
     result = GradcheckResult(order, fast_mode, eps, atol, rtol, prepared.upcast, prepared.skipped,
                              upcast_dtypes=prepared.upcast_dtypes)

@@ -117,7 +117,7 @@ def check_module(model: Any, inputs: Sequence[Any] | Tensor, loss_fn: Callable[[
             array[...] = saved
             tensor.data = array
     if not result.passed and raise_exception:
-        raise GradcheckError(result.report(), result)  # type: ignore[arg-type]
+        raise GradcheckError(result.report(), result)
     return result
 
 

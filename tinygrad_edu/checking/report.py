@@ -14,8 +14,8 @@ from typing import Any
 # The cause kinds causes.py can name; tests and users match on these strings.
 CAUSE_KINDS = (
     "constant_factor", "sign", "transposed", "missing_gradient", "wrong_saved_tensor", "missing_broadcast_sum",
-    "wrong_shape", "backward_error", "nondeterministic", "constant_output", "missing_mask", "step_size",
-    "unexplained",
+    "wrong_shape", "backward_error", "nondeterministic", "constant_output", "missing_mask", "non_finite",
+    "step_size", "unexplained",
 )
 
 
@@ -114,7 +114,7 @@ class GradcheckResult:
 class GradcheckError(RuntimeError):
     """Raised when backprop and numerical differentiation disagree; `.result` has the details."""
 
-    def __init__(self, message: str, result: GradcheckResult | None = None) -> None:
+    def __init__(self, message: str, result: Any = None) -> None:  # a GradcheckResult or ModuleCheckResult
         super().__init__(message)
         self.result = result
 
