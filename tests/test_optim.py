@@ -415,6 +415,7 @@ def test_an_optimizer_drives_a_small_regression_to_its_solution():
     (lambda p: optim.SGD([], lr=0.1), ValueError, "empty parameter list"),
     (lambda p: optim.SGD(p, lr=0.1), TypeError, "single Tensor"),
     (lambda p: optim.SGD({p}, lr=0.1), TypeError, "use a list"),
+    (lambda p: optim.SGD({"params": [p]}, lr=0.1), TypeError, "wrap it in a list"),
     (lambda p: optim.SGD([p, np.zeros(2)], lr=0.1), TypeError, "can only optimize Tensors"),
     (lambda p: optim.SGD([p * 2], lr=0.1), ValueError, "non-leaf"),
     (lambda p: optim.SGD([tg.tensor([1, 2])], lr=0.1), TypeError, "floating-point"),

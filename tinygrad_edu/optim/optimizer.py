@@ -37,6 +37,9 @@ class Optimizer:
         if isinstance(params, Tensor):
             raise TypeError("params argument given to the optimizer should be an iterable of Tensors or dicts, "
                             f"but got a single Tensor of shape {params.shape}; wrap it in a list")
+        if isinstance(params, dict):
+            raise TypeError("params should be an iterable of Tensors or a list of param-group dicts, got one dict; "
+                            "wrap it in a list: [{'params': ..., 'lr': ...}]")
         if isinstance(params, set | frozenset):
             raise TypeError("optimizer parameters need to be organized in ordered collections, but the ordering "
                             "of tensors in sets changes between runs; use a list instead")
