@@ -252,3 +252,14 @@ def test_forgotten_relu_mask_is_named():
     assert result.cause_kinds == ["missing_mask"] and result.failures[0].failed == 2
     fast = check_gradients(ReLUNoMask.apply, [_tensor((6,), 3)], fast_mode=True)
     assert fast.cause_kinds == ["unexplained"] and "rerun without fast_mode" in fast.report()
+
+
+def test_normalising_a_batch_of_one_passes_but_is_noted():
+    def batch_norm_by_hand(x):
+        centred = x - x.mean(0, keepdims=True)
+        return centred / ((centred * centred).mean(0, keepdims=True) + 1e-5).sqrt()
+
+    result = check_gradients(batch_norm_by_hand, [_tensor((1, 4), 1)])
+    assert result.passed
+    assert any("does not change when any checked input moves" in note for note in result.notes)
+    assert not check_gradients(batch_norm_by_hand, [_tensor((3, 4), 1)]).notes
