@@ -7,6 +7,9 @@ planted_bugs.py; each has a correct twin that must pass.
 """
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
 import tinygrad_edu as tg
 import tinygrad_edu.functional as F
@@ -263,3 +266,50 @@ def test_normalising_a_batch_of_one_passes_but_is_noted():
     assert result.passed
     assert any("does not change when any checked input moves" in note for note in result.notes)
     assert not check_gradients(batch_norm_by_hand, [_tensor((3, 4), 1)]).notes
+
+
+class ScaledSquare(tg.Function):
+    """x^2 whose backward is off by the constant passed in (1.0 would be correct)."""
+
+    @staticmethod
+    def forward(ctx, x, factor):
+        ctx.factor = factor
+        return x * x
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        return grad_out * 2.0 * ctx.inputs[0] * ctx.factor, None
+
+
+class PermuteOnlyReshapes(tg.Function):
+    @staticmethod
+    def forward(ctx, x, axes):
+        return np.ascontiguousarray(x.transpose(axes))
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        return grad_out.reshape(ctx.inputs[0].shape), None  # planted: should undo the permutation
+
+
+@settings(max_examples=15)
+@given(shape=hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=3),
+       factor=st.floats(-4.0, 4.0).filter(lambda c: min(abs(c - 1), abs(c), abs(c + 1)) > 0.05),
+       fast_mode=st.booleans())
+def test_any_constant_factor_is_found_and_quoted(shape, factor, fast_mode):
+    x = tg.tensor(np.random.default_rng(len(shape)).uniform(0.5, 2.0, shape), requires_grad=True)
+    result = check_gradients(lambda t: ScaledSquare.apply(t, factor), [x], fast_mode=fast_mode)
+    assert result.cause_kinds == ["constant_factor"]
+    assert f"analytic = {factor:.3g} x numerical" in result.report()
+
+
+@settings(max_examples=15)
+@given(shape=hnp.array_shapes(min_dims=2, max_dims=3, min_side=1, max_side=3), data=st.data())
+def test_any_permutation_that_backward_only_reshapes_is_found(shape, data):
+    axes = tuple(data.draw(st.permutations(range(len(shape)))))
+    x = tg.tensor(np.random.default_rng(0).standard_normal(shape), requires_grad=True)
+    moved = np.arange(x.data.size).reshape(shape).transpose(axes).reshape(-1)
+    result = check_gradients(lambda t: PermuteOnlyReshapes.apply(t, axes), [x])
+    if np.array_equal(moved, np.arange(x.data.size)):
+        assert result.passed  # size-1 axes: this "transpose" moves nothing, so reshape is right
+    else:
+        assert result.cause_kinds == ["transposed"], result.report()
