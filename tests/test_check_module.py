@@ -98,3 +98,10 @@ def test_dropout_in_training_mode_is_reported_as_nondeterministic():
 def test_refuses_objects_without_parameters():
     with pytest.raises(TypeError, match="named_parameters"):
         check_module(lambda x: x, [tg.randn(2)])
+
+
+def test_a_modules_forward_is_a_callable_gradcheck_accepts():
+    model = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 2))
+    x = tg.tensor(np.random.default_rng(0).standard_normal((5, 3)), requires_grad=True)
+    assert tg.gradcheck(model, [x])
+    assert tg.gradcheck(model, [x], fast_mode=True)
