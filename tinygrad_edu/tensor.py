@@ -560,6 +560,31 @@ class Tensor(TensorBase):
         self.data *= other.data if isinstance(other, TensorBase) else np.asarray(other)
         return self
 
+    def div_(self, other: Any) -> Tensor:
+        self._check_in_place("div_")
+        self.data /= other.data if isinstance(other, TensorBase) else np.asarray(other)
+        return self
+
+    # Augmented assignment, as in PyTorch: `w -= lr * w.grad` under no_grad updates w itself, so it
+    # stays the same leaf (or Parameter). When the result must join a recorded graph (self was made
+    # by an op, or other requires grad), a new tensor is returned: `loss += penalty` keeps working.
+    def _updates_in_place(self, other: Any) -> bool:
+        if self.grad_fn is not None:
+            return False
+        return not (_grad_mode.enabled and isinstance(other, TensorBase) and other.requires_grad)
+
+    def __iadd__(self, other: Any) -> Tensor:
+        return self.add_(other) if self._updates_in_place(other) else self + other
+
+    def __isub__(self, other: Any) -> Tensor:
+        return self.sub_(other) if self._updates_in_place(other) else self - other
+
+    def __imul__(self, other: Any) -> Tensor:
+        return self.mul_(other) if self._updates_in_place(other) else self * other
+
+    def __itruediv__(self, other: Any) -> Tensor:
+        return self.div_(other) if self._updates_in_place(other) else self / other
+
 
 def _as_tensor(value: Any, like: Tensor) -> Tensor:
     """A constant Tensor for a number, list or array met in an op with tensor `like`."""
