@@ -190,6 +190,37 @@ def test_in_place_updates_are_refused_on_recorded_tensors():
         w.copy_(np.ones(3))
 
 
+def test_augmented_assignment_updates_a_leaf_in_place_under_no_grad():
+    w = tg.tensor([1.0, 2.0], requires_grad=True)
+    (w * w).sum().backward()
+    same = w
+    with tg.no_grad():
+        w -= 0.25 * w.grad
+        w *= 2.0
+        w /= 4.0
+        w += 1.0
+    assert w is same and w.is_leaf and w.requires_grad and w.grad_fn is None
+    assert w.tolist() == [1.25, 1.5]
+    with pytest.raises(RuntimeError, match="no_grad"):
+        w -= 0.1 * w.grad  # outside no_grad, as in PyTorch
+
+
+def test_augmented_assignment_keeps_building_the_graph_when_it_must():
+    w = tg.tensor([1.0, 2.0], requires_grad=True)
+    loss = (w * w).sum()
+    recorded = loss
+    loss += (w * 3.0).sum()               # loss was made by an op: a new tensor, the graph grows
+    assert loss is not recorded and loss.grad_fn is not None
+    total = tg.zeros(())
+    total += loss                          # a plain tensor plus a recorded one joins the graph
+    total.backward()
+    assert w.grad.tolist() == [5.0, 7.0]
+    plain = tg.ones(2)
+    alias = plain
+    plain *= 3.0                           # nothing recorded: in place, visible through every alias
+    assert alias is plain and alias.tolist() == [3.0, 3.0]
+
+
 @pytest.mark.parametrize("make, error, words", [
     (lambda: tg.ones(2, 3).reshape(4), ValueError, r"shape \(2, 3\) \(6 elements\) into \(4,\)"),
     (lambda: tg.ones(2, 3) @ tg.ones(2, 3), ValueError, r"\(2, 3\) and \(2, 3\) do not align"),
