@@ -9,10 +9,11 @@ At kinks the numerical gradient is meaningless, so the conventions are pinned by
 import numpy as np
 import pytest
 from hypothesis import Phase, given, settings
+from hypothesis import strategies as st
 
 import tinygrad_edu as tg
 from op_specs import BINARY_BROADCASTING, OP_SPECS, OpSpec
-from tinygrad_edu.testing import arrays, assert_gradients_match
+from tinygrad_edu.testing import arrays, assert_gradients_match, broadcastable_shapes
 
 
 def _examples(fraction: int) -> int:
@@ -46,6 +47,39 @@ def test_gradients_keep_the_input_dtype(spec: OpSpec):
             assert not t.grad.requires_grad
 
     check()
+
+
+UNARY = {
+    "tanh": lambda t: t.tanh(), "sin": lambda t: t.sin(), "sigmoid": lambda t: t.sigmoid(),
+    "softplus": lambda t: t.softplus(), "square": lambda t: t * t, "scale": lambda t: 0.5 * t,
+    "sum_last": lambda t: t.sum(-1, keepdims=True) if t.ndim else t,
+    "mean_first": lambda t: t.mean(0) if t.ndim else t,
+}
+BINARY = {"add": lambda a, b: a + b, "sub": lambda a, b: a - b, "mul": lambda a, b: a * b}
+STEP = st.tuples(st.sampled_from(sorted(UNARY) + sorted(BINARY)), st.integers(0, 99), st.integers(0, 99))
+
+
+def _run_program(a, b, program):
+    """Apply the steps to a growing list of values; operands are picked from all earlier values,
+    so values are reused (fan-out) and shapes meet through broadcasting."""
+    values = [a, b]
+    for name, i, j in program:
+        x, y = values[i % len(values)], values[j % len(values)]
+        if name in UNARY:
+            values.append(UNARY[name](x))
+        else:
+            try:
+                values.append(BINARY[name](x, y))
+            except ValueError:  # shapes reduced apart no longer broadcast: skip the step
+                continue
+    return values[-1] + values[0].sum() * values[1].sum()
+
+
+def test_random_compositions_with_fan_out_and_broadcasting():
+    pairs = broadcastable_shapes(2).flatmap(lambda shapes: st.tuples(*(arrays(s) for s in shapes)))
+    program = st.lists(STEP, min_size=1, max_size=6)
+    arguments = st.tuples(pairs, program).map(lambda drawn: (*drawn[0], drawn[1]))
+    assert_gradients_match(_run_program, arguments, max_examples=_examples(1))
 
 
 def _grad(fn, values):
