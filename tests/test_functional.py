@@ -27,6 +27,21 @@ def test_book_cross_entropy_error_through_nll_loss():
     assert F.nll_loss(y.log(), np.array(2)).item() == pytest.approx(0.510825457099338, rel=1e-12)
 
 
+def test_book_numerical_gradient_numbers():
+    """ch04/gradient_1d.py and gradient_2d.py: central differences with h = 1e-4."""
+    f = lambda x: 0.01 * x ** 2 + 0.1 * x
+    assert float(tg.numerical_gradient(f, np.array(5.0))) == 0.1999999999990898
+    assert float(tg.numerical_gradient(f, np.array(10.0))) == 0.2999999999986347
+    square_sum = lambda x: float((x ** 2).sum())
+    for point, expected in (([3.0, 4.0], [6.0, 8.0]), ([0.0, 2.0], [0.0, 4.0]), ([3.0, 0.0], [6.0, 0.0])):
+        np.testing.assert_allclose(tg.numerical_gradient(square_sum, np.array(point)), expected, atol=1e-7)
+    # An integer array is differentiated in float64 (the book's version truncates x + h to an int),
+    # and the caller's array is never touched.
+    integers = np.array([3, 4])
+    np.testing.assert_allclose(tg.numerical_gradient(square_sum, integers), [6.0, 8.0], atol=1e-7)
+    assert integers.dtype == np.int64 and integers.tolist() == [3, 4]
+
+
 def test_book_simple_net_gradient_has_the_seed_free_properties():
     """ch04/gradient_simplenet.py: x = [0.6, 0.9], t = [0, 0, 1], W (2, 3) random."""
     tg.manual_seed(42)
