@@ -251,9 +251,13 @@ class Clip(Function):
         return grad_out * inside, None, None
 
 
-def _tie_split(winner: np.ndarray, tie: np.ndarray, dtype: np.dtype) -> np.ndarray:
-    """1 where this side won, 1/2 where the two sides tie, 0 elsewhere."""
-    return winner.astype(dtype) + tie.astype(dtype) * 0.5
+def _split_by_winner(ctx: Context, grad_out, wins) -> tuple:
+    """Gradients of max/min(a, b): 1 to the side that `wins`, 1/2 to each at a tie, 0 to the loser."""
+    a, b = (x.data if isinstance(x, TensorBase) else x for x in ctx.inputs)
+    tie, dtype = (a == b).astype(grad_out.data.dtype) * 0.5, grad_out.data.dtype
+    needs_a, needs_b = ctx.needs_input_grad
+    return (grad_out * (wins(a, b).astype(dtype) + tie) if needs_a else None,
+            grad_out * (wins(b, a).astype(dtype) + tie) if needs_b else None)
 
 
 class Maximum(Function):
@@ -265,11 +269,7 @@ class Maximum(Function):
 
     @staticmethod
     def backward(ctx: Context, grad_out):
-        a, b = (x.data if hasattr(x, "data") else x for x in ctx.inputs)
-        tie, dtype = a == b, grad_out.data.dtype
-        needs_a, needs_b = ctx.needs_input_grad
-        return (grad_out * _tie_split(a > b, tie, dtype) if needs_a else None,
-                grad_out * _tie_split(b > a, tie, dtype) if needs_b else None)
+        return _split_by_winner(ctx, grad_out, np.greater)
 
 
 class Minimum(Function):
@@ -281,11 +281,7 @@ class Minimum(Function):
 
     @staticmethod
     def backward(ctx: Context, grad_out):
-        a, b = (x.data if hasattr(x, "data") else x for x in ctx.inputs)
-        tie, dtype = a == b, grad_out.data.dtype
-        needs_a, needs_b = ctx.needs_input_grad
-        return (grad_out * _tie_split(a < b, tie, dtype) if needs_a else None,
-                grad_out * _tie_split(b < a, tie, dtype) if needs_b else None)
+        return _split_by_winner(ctx, grad_out, np.less)
 
 
 class Where(Function):
