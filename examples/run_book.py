@@ -14,10 +14,15 @@ reported and the others still run; the exit status says whether all passed.
 """
 from __future__ import annotations
 
+import os
+
+# One BLAS thread: minibatch matrices are small, and on a busy 2-core machine OpenBLAS's second
+# thread spins instead of helping (10-20x slower steps measured). Set before NumPy is imported.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
 import argparse
 import importlib
 import json
-import os
 import platform
 import sys
 import time
