@@ -110,10 +110,15 @@ def main(argv: list[str] | None = None) -> dict:
               f"max |grad| {r['max_abs_grad']:.2e}  ({r['checked']} entries)")
     worst = max(r["max_abs_diff"] for r in results.values())
     print(f"largest difference {worst:.2e} ({time.perf_counter() - start:.1f} s)")
+    # The same check in one call of the library's tool (it draws its own entries to check).
+    library = tg.check_module(model, [x], loss_fn=lambda logits: loss_fn(logits, t), max_elements=elements,
+                              raise_exception=False)
+    print(f"tg.check_module on the same model: {'passed' if library.passed else 'FAILED'}")
     record_result(f"ch6 BatchNorm gradient check ({args.convention})",
                   f"N={args.batch_size}: max |backprop - numerical| {worst:.1e} over all parameters",
                   BOOK_DIFFERENCES, source, args)
-    return {"parameters": results, "max_abs_diff": worst, "degenerate_batch_of_one": degenerate}
+    return {"parameters": results, "max_abs_diff": worst, "degenerate_batch_of_one": degenerate,
+            "check_module_passed": library.passed}
 
 
 if __name__ == "__main__":
