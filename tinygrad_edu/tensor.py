@@ -608,9 +608,22 @@ def _binary(self: Tensor, other: Any, op: type, reflected: bool) -> Tensor:
         if other.data.ndim == 0 and type(other.data.item()) in (int, float):
             return _binary(self, other.data.item(), op, reflected)
     a, b = (other, self) if reflected else (self, other)
+    if a.data.dtype != b.data.dtype:
+        a, b = _float_wins(a, b)
     if a.data.shape != b.data.shape and _grad_mode.enabled:
         a, b = _broadcast_pair(a, b, op)
     return op.apply(a, b)
+
+
+def _float_wins(a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
+    """PyTorch's rule where NumPy's differs: an integer or bool tensor meeting a float tensor takes
+    the float's dtype (NumPy widens int64 with float32 to float64)."""
+    a_float, b_float = is_floating(a.data.dtype), is_floating(b.data.dtype)
+    if a_float and not b_float:
+        return a, b.to(a.data.dtype)
+    if b_float and not a_float:
+        return a.to(b.data.dtype), b
+    return a, b
 
 
 def _broadcast_pair(a: Tensor, b: Tensor, op: type) -> tuple[Tensor, Tensor]:
