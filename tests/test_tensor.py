@@ -20,6 +20,17 @@ def test_numpy_arrays_and_scalars_keep_their_dtype(dtype):
     assert tg.tensor(np.zeros((), dtype=dtype)[()]).dtype == dtype
 
 
+def test_an_integer_tensor_meeting_a_float_tensor_takes_the_float_dtype():
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    for result in (x * tg.tensor([1, 2]), tg.tensor([1, 2]) - x, x / np.array([1, 2]), np.array([3, 4]) + x,
+                   x * tg.tensor([True, False])):
+        assert result.dtype == np.float32
+    (x * tg.tensor([3, 4])).sum().backward()
+    assert x.grad.dtype == np.float32 and x.grad.tolist() == [3.0, 4.0]
+    assert (tg.tensor([1, 2]) * tg.tensor([1, 2], dtype=np.int32)).dtype == np.int64  # ints: NumPy's rule
+    assert (x * tg.tensor([1.0, 2.0], dtype=np.float64)).dtype == np.float64  # floats: the wider one
+
+
 def test_explicit_dtype_wins():
     assert tg.tensor([1, 2], dtype=np.float64).dtype == np.float64
     assert tg.tensor(np.ones(2), dtype="float32").dtype == np.float32
