@@ -10,7 +10,7 @@ rounding over thousands of steps.
 
 - two-layer net (ch. 4): 784-50-10 sigmoid, N(0, 0.01^2) weights, SGD lr 0.1, batch 100,
   10 000 iterations.
-- ch6 net (make demo): 784-100x4-10 ReLU, He init, Adam lr 0.001, batch 128, 8 epochs.
+- ch6 net (make demo): 784-100x4-10 ReLU, He init, Adam lr 0.001, batch 128, 15 epochs.
 - Fashion MLP: 784-256-128-100-10 ReLU, default init, Adam lr 0.001 with cosine annealing,
   batch 128, 15 epochs (examples/fashion_mlp.py).
 
@@ -40,7 +40,7 @@ import tinygrad_edu as tg  # noqa: E402
 import tinygrad_edu.nn as nn  # noqa: E402
 import tinygrad_edu.optim as optim  # noqa: E402
 from common import evaluate_accuracy, load_images, parse_args, record_result, two_layer_net  # noqa: E402
-from demo import chapter6_net  # noqa: E402
+from demo import EPOCHS as DEMO_EPOCHS, chapter6_net  # noqa: E402
 from fashion_mlp import fashion_mlp  # noqa: E402
 
 
@@ -59,7 +59,8 @@ class Recipe:
 RECIPES = {
     "two-layer": Recipe("two-layer net 784-50-10 sigmoid, SGD lr 0.1", lambda: two_layer_net("sigmoid"), "sgd", 0.1,
                         100, iterations=10_000),
-    "ch6": Recipe("ch6 net 784-100x4-10 ReLU He, Adam lr 0.001", chapter6_net, "adam", 0.001, 128, epochs=8),
+    "ch6": Recipe("ch6 net 784-100x4-10 ReLU He, Adam lr 0.001 (make demo)", chapter6_net, "adam", 0.001, 128,
+                  epochs=DEMO_EPOCHS["full"]),
     "fashion-mlp": Recipe("MLP 784-256-128-100-10 ReLU, Adam + cosine", fashion_mlp, "adam", 0.001, 128, epochs=15,
                           cosine=True),
 }
