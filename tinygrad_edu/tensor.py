@@ -599,8 +599,8 @@ def _as_tensor(value: Any, like: Tensor) -> Tensor:
 def _binary(self: Tensor, other: Any, op: type, reflected: bool) -> Tensor:
     """Apply a two-input op with NumPy broadcasting, made explicit in the graph."""
     if type(other) is float or type(other) is int:
-        if not is_floating(self.data.dtype) and type(other) is float:
-            self = self.to(get_default_dtype())
+        if not is_floating(self.data.dtype) and (type(other) is float or op is Div):
+            self = self.to(get_default_dtype())  # int / int is a float of the default dtype, as in PyTorch
         # A Python number stays a plain argument: no array to build, no gradient to compute.
         return op.apply(other, self) if reflected else op.apply(self, other)
     if not isinstance(other, Tensor):
@@ -608,6 +608,8 @@ def _binary(self: Tensor, other: Any, op: type, reflected: bool) -> Tensor:
         if other.data.ndim == 0 and type(other.data.item()) in (int, float):
             return _binary(self, other.data.item(), op, reflected)
     a, b = (other, self) if reflected else (self, other)
+    if op is Div and not is_floating(a.data.dtype) and not is_floating(b.data.dtype):
+        a = a.to(get_default_dtype())
     if a.data.dtype != b.data.dtype:
         a, b = _float_wins(a, b)
     if a.data.shape != b.data.shape and _grad_mode.enabled:
