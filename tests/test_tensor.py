@@ -31,6 +31,17 @@ def test_an_integer_tensor_meeting_a_float_tensor_takes_the_float_dtype():
     assert (x * tg.tensor([1.0, 2.0], dtype=np.float64)).dtype == np.float64  # floats: the wider one
 
 
+def test_true_division_of_integers_gives_the_default_float():
+    ints = tg.arange(4)
+    for result in (ints / 2, ints / tg.tensor([1, 2, 3, 4]), 1 / tg.tensor([1, 2, 4, 8]), ints / np.array(2)):
+        assert result.dtype == np.float32
+    assert (ints / 2).tolist() == [0.0, 0.5, 1.0, 1.5]
+    assert (1 / tg.tensor([1, 2, 4, 8])).tolist() == [1.0, 0.5, 0.25, 0.125]
+    tg.set_default_dtype(np.float64)
+    assert (ints / 3).dtype == np.float64
+    assert (ints * 2).dtype == np.int64 and (ints - tg.tensor([1, 1, 1, 1])).dtype == np.int64
+
+
 def test_explicit_dtype_wins():
     assert tg.tensor([1, 2], dtype=np.float64).dtype == np.float64
     assert tg.tensor(np.ones(2), dtype="float32").dtype == np.float32
