@@ -8,6 +8,8 @@ tiny (the book recorded W1 1.8e-6, b1 2.4e-5, W2 6.2e-9, b2 1.4e-7 in float64; v
 come from pre-activations within h = 1e-4 of ReLU's kink, where central differences average the
 two slopes). train_neuralnet.py then trains it like chapter 4's net: SGD lr 0.1, batch 100,
 10 000 iterations, weights N(0, 0.01^2). The book's MNIST run ends at train 0.9779 / test 0.9690.
+The library's own checker, tinygrad_edu.check_module, runs too: its table adds the maximum
+errors and how many elements it skipped because they sit on a kink.
 Figure: accuracy per epoch (docs/results/ch5_two_layer_net_<convention>.png).
 
 --convention book: minibatches drawn with replacement, float64 weights. pytorch (default): a
@@ -23,6 +25,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import tinygrad_edu as tg  # noqa: E402
+import tinygrad_edu.functional as F  # noqa: E402
 import tinygrad_edu.optim as optim  # noqa: E402
 from ch4_two_layer_net import check_backprop, plot_accuracy  # noqa: E402
 from common import load_images, parse_args, record_result, save_figure, train_classifier, two_layer_net  # noqa: E402
@@ -34,6 +37,19 @@ BOOK_CHECK = {"0.weight": 1.8e-6, "0.bias": 2.4e-5, "2.weight": 6.2e-9, "2.bias"
 BOOK = "train 0.9779 / test 0.9690 after 10 000 iterations (MNIST; epoch 1: 0.905/0.905)"
 
 
+def library_gradient_check(x, t, max_elements: int):
+    """The same comparison with the library's checker, which also reports kinks it skipped.
+
+    tinygrad_edu.check_module swaps the parameters for float64 copies, compares up to
+    max_elements randomly chosen elements per parameter, and names likely causes on failure.
+    """
+    net = two_layer_net("relu")
+    result = tg.check_module(net, [tg.tensor(x[:3])], loss_fn=lambda scores: F.cross_entropy(scores, t[:3]),
+                             max_elements=max_elements)
+    print(result.table())
+    return result
+
+
 def main(argv: list[str] | None = None) -> dict:
     args = parse_args(__doc__, argv)
     tg.manual_seed(args.seed)
@@ -41,6 +57,7 @@ def main(argv: list[str] | None = None) -> dict:
     print("gradient check (first 3 training images, float64), book's W1 b1 W2 b2: "
           + ", ".join(f"{value:.1e}" for value in BOOK_CHECK.values()))
     differences = check_backprop(x_train, t_train, "relu", 30 if args.quick else None)
+    library_check = library_gradient_check(x_train, t_train, 20 if args.quick else 200)
     iterations = 200 if args.quick else ITERATIONS
     eval_every = 100 if args.quick else max(len(x_train) // BATCH_SIZE, 1)
     net = two_layer_net("relu")
@@ -62,7 +79,7 @@ def main(argv: list[str] | None = None) -> dict:
                   ", ".join(f"{value:.1e}" for value in BOOK_CHECK.values()), f"first 3 images of {source}", args)
     record_result(f"ch5 two-layer net, ReLU ({args.convention})", f"{final} after {iterations} iterations",
                   BOOK, source, args)
-    return {"history": history, "gradient_check": differences, "source": source}
+    return {"history": history, "gradient_check": differences, "check_module": library_check, "source": source}
 
 
 if __name__ == "__main__":

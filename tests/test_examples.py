@@ -141,6 +141,8 @@ def test_chapter4_two_layer_net_learns_and_backprop_matches_numerical(tmp_path, 
 def test_chapter5_relu_net_gradient_check_and_training(tmp_path):
     results = run("ch5_two_layer_net", out_dir=tmp_path)
     assert max(results["gradient_check"].values()) < 1e-6
+    assert results["check_module"].passed
+    assert [row.name for row in results["check_module"].rows] == ["0.weight", "0.bias", "2.weight", "2.bias"]
     assert results["history"]["test_accuracy"][-1] > 0.5
 
 
