@@ -183,3 +183,18 @@ def test_run_book_lists_every_example_and_writes_the_table(tmp_path):
     assert "- [ch4_a](ch4_a.png)" in table
     with pytest.raises(SystemExit):
         run_book.main(["--only", "no_such_example"])
+
+
+def test_compare_torch_trains_both_frameworks_from_the_same_start(tmp_path):
+    torch = pytest.importorskip("torch")
+    threads = torch.get_num_threads()
+    try:
+        results = run("compare_torch", "--only", "two-layer", "--only", "ch6", out_dir=tmp_path)
+    finally:
+        torch.set_num_threads(threads)
+    for key in ("two-layer", "ch6"):
+        run_ = results[key]["runs"][0]
+        assert run_["steps"] == 30
+        # same weights, same 30 batches, float32 both: the models can differ only by rounding
+        assert abs(run_["ours"] - run_["torch"]) <= 0.01
+    assert results["ch6"]["ours"] > 0.3
