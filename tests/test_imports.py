@@ -7,6 +7,7 @@ above everything (it re-exports the public API). A new top-level module must be 
 here: the test fails until it is, so the order stays written down.
 """
 import ast
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -125,6 +126,15 @@ def test_the_autograd_core_never_imports_tensor_and_ops_import_only_the_recorder
         if module.startswith("tinygrad_edu.ops."):
             allowed = {"tinygrad_edu.autograd.function", "tinygrad_edu._grad_mode", "tinygrad_edu._dtypes"}
             assert imports_of(module) <= allowed, f"{module} imports {sorted(imports_of(module) - allowed)}"
+
+
+@pytest.mark.parametrize("module", sorted(m for m in MODULES if m != "tinygrad_edu"))
+def test_module_docstring_states_the_enforced_layer(module):
+    docstring = ast.get_docstring(ast.parse(MODULES[module].read_text()))
+    assert docstring, f"{module} has no module docstring (what it owns, its layer, its docs page)"
+    stated = re.findall(r"[Ll]ayer L(\d)", docstring)
+    assert all(int(n) == layer_of(module) for n in stated), \
+        f"{module}'s docstring says layer L{stated[0]}, the import order puts it in L{layer_of(module)}"
 
 
 def test_optim_never_imports_nn():
