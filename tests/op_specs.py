@@ -395,8 +395,6 @@ FUNCTIONAL = [
 ]
 
 OP_SPECS: list[OpSpec] = ARITHMETIC + ELEMENTWISE + REDUCTIONS + SHAPE + INDEXING + SOFTMAX + FUNCTIONAL
-SMOOTH_SPECS = [spec for spec in OP_SPECS if spec.smooth and not spec.kinks and not spec.ties]
-BINARY_BROADCASTING = [spec for spec in ARITHMETIC + ELEMENTWISE if spec.arity == 2 and spec.shapes is None]
 
 if len({spec.name for spec in OP_SPECS}) != len(OP_SPECS):
     raise RuntimeError("op_specs: two OpSpecs share a name")
