@@ -86,7 +86,7 @@ def describe(run: dict) -> str:
     return f"{run['accuracy'][-1]:.3f}"
 
 
-def plot(scales, results: list[dict[str, dict]], epochs: int, source: str):
+def plot(scales, results: list[dict[str, dict]], epochs: int, label: str):
     import matplotlib.pyplot as plt
 
     columns = 4
@@ -106,7 +106,7 @@ def plot(scales, results: list[dict[str, dict]], epochs: int, source: str):
     for ax in axes[-1, :]:
         ax.set_xlabel("epochs")
     axes.flat[len(scales) - 1].legend(loc="lower right", fontsize=8)
-    fig.suptitle(f"Training accuracy with and without BatchNorm, 784-100x5-10, first 1000 images of {source}",
+    fig.suptitle(f"Training accuracy with and without BatchNorm, 784-100x5-10, first 1000 images of {label}",
                  fontsize=10)
     fig.tight_layout()
     return fig

@@ -62,7 +62,7 @@ def trial(lr: float, weight_decay: float, train, validation, epochs: int, conven
             "final": history["validation"][-1]}
 
 
-def plot(ranked: list[dict], source: str):
+def plot(ranked: list[dict], label: str):
     import matplotlib.pyplot as plt
 
     columns = 5
@@ -77,7 +77,7 @@ def plot(ranked: list[dict], source: str):
     for ax in axes.flat[len(ranked):]:
         ax.axis("off")
     axes.flat[0].legend(loc="lower right", fontsize=7)
-    fig.suptitle(f"Random search, best {len(ranked)} trials by final validation accuracy ({source})", fontsize=10)
+    fig.suptitle(f"Random search, best {len(ranked)} trials by final validation accuracy ({label})", fontsize=10)
     fig.tight_layout()
     return fig
 

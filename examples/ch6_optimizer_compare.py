@@ -37,7 +37,7 @@ LEARNING_RATES = {"SGD": 0.01, "Momentum": 0.01, "AdaGrad": 0.01, "Adam": 0.001}
 BOOK_LOSS = {"SGD": (1.48, 0.150), "Momentum": (0.42, 0.050), "AdaGrad": (0.19, 0.016), "Adam": (0.34, 0.032)}
 
 
-def make_optimizer(name: str, params, convention: str):
+def make_optimizer(name: str, params, convention: str) -> optim.Optimizer:
     lr = LEARNING_RATES[name]
     if name == "SGD":
         return optim.SGD(params, lr=lr)
@@ -51,14 +51,14 @@ def make_optimizer(name: str, params, convention: str):
     return optim.Adam(params, lr=lr)
 
 
-def plot(losses: dict[str, list[float]], source: str):
+def plot(losses: dict[str, list[float]], label: str):
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(7, 5))
     markers = {"SGD": "o", "Momentum": "x", "AdaGrad": "s", "Adam": "D"}
     for name, values in losses.items():
         ax.plot(smooth_curve(values), marker=markers[name], markevery=100, label=name)
-    ax.set(xlabel="iterations", ylabel="loss (smoothed)", ylim=(0, 1), title=f"784-100x4-10 ReLU, batch 128: {source}")
+    ax.set(xlabel="iterations", ylabel="loss (smoothed)", ylim=(0, 1), title=f"784-100x4-10 ReLU, batch 128: {label}")
     ax.legend()
     return fig
 

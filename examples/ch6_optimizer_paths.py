@@ -36,6 +36,7 @@ BOOK_FINAL_POINTS = {"SGD": (-0.350, 0.085), "Momentum": (0.896, 0.088), "AdaGra
 
 
 def f(x, y):
+    """The book's bowl; works on Tensors (for backward) and on NumPy arrays (for the contours)."""
     return x ** 2 / 20.0 + y ** 2
 
 

@@ -38,7 +38,7 @@ BOOK = {0.0: "(the weight-decay page's lambda = 0 run: train ~1.0, test far lowe
         0.2: "final train 0.67, test 0.548"}
 
 
-def plot(histories: dict[float, dict], source: str):
+def plot(histories: dict[float, dict], label: str):
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, len(histories), figsize=(6 * len(histories), 4.5), sharey=True, squeeze=False)
@@ -47,7 +47,7 @@ def plot(histories: dict[float, dict], source: str):
         ax.plot(history["test"], marker="s", markevery=10, label="test")
         ax.set(xlabel="epochs", ylabel="accuracy", ylim=(0, 1.0), title=f"Dropout p = {p}" if p else "no Dropout")
         ax.legend(loc="lower right")
-    fig.suptitle(f"784-100x6-10 on 300 images of {source}", fontsize=10)
+    fig.suptitle(f"784-100x6-10 on 300 images of {label}", fontsize=10)
     fig.tight_layout()
     return fig
 

@@ -36,7 +36,7 @@ LAMBDAS = (0.0, 0.1)
 BOOK = {0.0: "train ~1.0 after ~100 epochs, test far lower", 0.1: "epoch 200: train 0.927, test 0.721"}
 
 
-def plot(histories: dict[float, dict], source: str):
+def plot(histories: dict[float, dict], label: str):
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, len(histories), figsize=(6 * len(histories), 4.5), sharey=True, squeeze=False)
@@ -45,7 +45,7 @@ def plot(histories: dict[float, dict], source: str):
         ax.plot(history["test"], marker="s", markevery=10, label="test")
         ax.set(xlabel="epochs", ylabel="accuracy", ylim=(0, 1.0), title=f"weight decay lambda = {weight_decay}")
         ax.legend(loc="lower right")
-    fig.suptitle(f"784-100x6-10 on 300 images of {source}", fontsize=10)
+    fig.suptitle(f"784-100x6-10 on 300 images of {label}", fontsize=10)
     fig.tight_layout()
     return fig
 

@@ -35,7 +35,7 @@ INITS = {"std=0.01": 0.01, "Xavier": "xavier", "He": "he"}
 BOOK_LOSS_1900 = {"std=0.01": 2.305, "Xavier": 0.377, "He": 0.286}
 
 
-def plot(losses: dict[str, list[float]], source: str):
+def plot(losses: dict[str, list[float]], label: str):
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(7, 5))
@@ -43,7 +43,7 @@ def plot(losses: dict[str, list[float]], source: str):
         ax.plot(smooth_curve(values), marker=marker, markevery=100, label=name)
     ax.axhline(math.log(10), color="gray", linewidth=0.8, linestyle=":")
     ax.set(xlabel="iterations", ylabel="loss (smoothed)", ylim=(0, 2.5),
-           title=f"784-100x4-10 ReLU, SGD lr 0.01: {source}")
+           title=f"784-100x4-10 ReLU, SGD lr 0.01: {label}")
     ax.legend()
     return fig
 

@@ -239,3 +239,15 @@ def test_hyperparameter_search_ranks_trials_and_favours_large_learning_rates(tmp
     assert finals == sorted(finals, reverse=True) and len(finals) == 6
     assert all(1e-6 <= r["lr"] <= 1e-2 and 1e-8 <= r["weight_decay"] <= 1e-4 for r in results["ranked"])
     assert results["best"]["lr"] > 1e-3 and results["best"]["final"] > 0.3
+
+
+def test_optimizer_paths_full_run_writes_its_figure_and_results_row(tmp_path):
+    pytest.importorskip("matplotlib")
+    import json
+
+    import ch6_optimizer_paths as example
+
+    example.main(["--convention", "book", "--out-dir", str(tmp_path)])
+    assert (tmp_path / "ch6_optimizer_paths_book.png").stat().st_size > 10_000
+    row = json.loads((tmp_path / "results.json").read_text())["ch6 optimizer paths (book)"]
+    assert "Adam (0.136, 0.318)" in row["ours"] and row["ours"].startswith("SGD (-0.350, 0.085)")
