@@ -1,10 +1,10 @@
 """Second derivatives: every op's backward is itself differentiable, and correctly so.
 
 Hessian-vector products from double backward (create_graph=True) are compared with central
-differences of the first derivative, for every OpSpec (piecewise ones off their kinks, where
-their second derivative is zero); gradgradcheck (full Jacobian of
-the first derivative) runs on the smooth ones with small inputs; Newton's method, which needs f'' from autograd,
-converges to known roots and minima; and a few closed forms pin higher orders.
+differences of the first derivative for every OpSpec (piecewise ones off their kinks, where
+their second derivative is zero); gradgradcheck (full Jacobian of the first derivative) runs on
+the smooth ones with small inputs; Newton's method, which needs f'' from autograd, converges to
+known roots and minima; and a few closed forms pin higher orders.
 """
 import math
 
