@@ -63,6 +63,8 @@ def test_index_lists_every_page():
     text = index.read_text()
     missing = [p.name for p in PAGES if p.name != "index.md" and f"({p.name})" not in text]
     assert not missing, f"docs/index.md has no link to: {missing}"
+    dangling = [name for name in re.findall(r"\]\(([\w-]+\.md)\)", text) if not (DOCS / name).exists()]
+    assert not dangling, f"docs/index.md links to pages that do not exist: {dangling}"
 
 
 def test_block_parser_honours_no_run_and_numbers_blocks():
