@@ -2,9 +2,10 @@
 
 Every example is checked in float64 through `tinygrad_edu.testing.assert_gradients_match`
 (the same helper users get): the gradient of sum(f(x) * c) for a random cotangent c, and the
-full Jacobian whenever it is small, with inputs drawn off kinks and domain edges. Binary ops
-are also checked with one operand constant (then only the other one is broadcast in the graph).
-At kinks the numerical gradient is meaningless, so the conventions are pinned by hand.
+full Jacobian whenever it is small, with inputs drawn off kinks and domain edges. Multi-input
+ops are also checked with each input constant in turn, and random compositions of ops check
+fan-out and broadcasting together. At kinks the numerical gradient is meaningless, so the
+conventions are pinned by hand (and against PyTorch in test_ops_torch.py).
 """
 import numpy as np
 import pytest
