@@ -144,7 +144,7 @@ def record_result(experiment: str, ours: str, book: str, dataset: str, out: argp
     rows = json.loads(path.read_text()) if path.exists() else {}
     rows[experiment] = row
     temporary = path.with_suffix(".json.tmp")
-    temporary.write_text(json.dumps(rows, indent=1, sort_keys=True) + "\n")
+    temporary.write_text(json.dumps(rows, indent=1) + "\n")  # insertion order: the order of the runs
     temporary.replace(path)
     return row
 

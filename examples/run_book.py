@@ -24,6 +24,7 @@ import argparse
 import importlib
 import json
 import platform
+import re
 import sys
 import time
 import traceback
@@ -94,6 +95,23 @@ def run_one(name: str, flags: list[str], args: argparse.Namespace) -> None:
     module.main(argv)
 
 
+SPLITS = re.compile(r"(?P<name>[\w\- ]+?) train \((?P<train>[^)]*)\)(?P<where>[^;]*); (?P=name) test "
+                    r"\((?P<test>[^)]*)\)(?P<where_test>.*)")
+
+
+def compact_source(dataset: str) -> str:
+    """'X train (60000 images) from D; X test (10000 images) from D' -> 'X: train 60000 images, test 10000 images from D'."""
+    found = SPLITS.search(dataset)
+    if found is None or found["where"] != found["where_test"]:
+        return dataset
+    short = f"{found['name']}: train {found['train']}, test {found['test']}{found['where']}"
+    return dataset[:found.start()] + short
+
+
+def cell(text: str) -> str:
+    return text.replace("|", "\\|")  # a literal | inside a markdown table cell
+
+
 def write_table(out_dir: Path, seconds: float, failures: list[str]) -> Path:
     """docs/results/README.md from results.json: one row per experiment, then the figures."""
     rows = json.loads((out_dir / RESULTS_FILE).read_text()) if (out_dir / RESULTS_FILE).exists() else {}
@@ -105,10 +123,9 @@ def write_table(out_dir: Path, seconds: float, failures: list[str]) -> Path:
              "Commands and explanations: [chapter 4](../chapter4.md), [chapter 5](../chapter5.md), "
              "[chapter 6](../chapter6.md).", "",
              "| experiment | our result | the book's result | data set | seconds |", "|---|---|---|---|---:|"]
-    for key in sorted(rows, key=str.lower):
-        row = rows[key]
-        cells = [row["experiment"], row["ours"], row["book"], row["dataset"]]
-        lines.append("| " + " | ".join(cell.replace("|", "/") for cell in cells) + f" | {row['seconds']:.1f} |")
+    for row in rows.values():  # in the order the runs recorded them: the book's order
+        cells = [row["experiment"], row["ours"], row["book"], compact_source(row["dataset"])]
+        lines.append("| " + " | ".join(cell(text) for text in cells) + f" | {row['seconds']:.1f} |")
     if failures:
         lines += ["", "Failed in this run (no row above): " + ", ".join(failures)]
     figures = sorted(out_dir.glob("*.png"))

@@ -178,11 +178,15 @@ def test_run_book_lists_every_example_and_writes_the_table(tmp_path):
     (tmp_path / "ch4_a.png").write_bytes(b"")
     table = run_book.write_table(tmp_path, 90.0, failures=["ch6_x"]).read_text()
     rows = [line for line in table.splitlines() if line.startswith("| ch")]
-    assert rows == ["| ch4 a | 0.2 | 0.2 | no data | 0.0 |", "| ch5 b | 0.9 / 0.8 | 0.97 | embedded | 2.0 |"]
+    assert rows == ["| ch5 b | 0.9 \\| 0.8 | 0.97 | embedded | 2.0 |", "| ch4 a | 0.2 | 0.2 | no data | 0.0 |"]
     assert "Failed in this run (no row above): ch6_x" in table
     assert "- [ch4_a](ch4_a.png)" in table
     with pytest.raises(SystemExit):
         run_book.main(["--only", "no_such_example"])
+    source = "Fashion-MNIST train (60000 images) from /data; Fashion-MNIST test (10000 images) from /data"
+    assert run_book.compact_source(source) == "Fashion-MNIST: train 60000 images, test 10000 images from /data"
+    assert run_book.compact_source("first 3 images of " + source).startswith("first 3 images of Fashion-MNIST: train")
+    assert run_book.compact_source("no data") == "no data"
 
 
 def test_compare_torch_trains_both_frameworks_from_the_same_start(tmp_path):
