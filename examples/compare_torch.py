@@ -185,6 +185,14 @@ def main(argv: list[str] | None = None) -> dict:
         theirs = float(np.mean([r["torch"] for r in runs])) if torch is not None else None
         results[key] = {"runs": runs, "ours": ours, "torch": theirs}
         seeds = f"mean of {len(runs)} seeds" if len(runs) > 1 else f"seed {runs[0]['seed']}"
+        if torch is not None and len(runs) > 1:
+            # paired by seed (same init, same batches): the spread of the differences is the noise
+            differences = np.array([r["ours"] - r["torch"] for r in runs])
+            error = differences.std(ddof=1) / np.sqrt(len(runs))
+            results[key]["difference"] = (float(differences.mean()), float(error))
+            seeds += f"; ours - PyTorch per seed {differences.mean():+.4f} +- {error:.4f} (s.e.)"
+            print(f"ours - PyTorch, paired by seed: {differences.mean():+.4f} +- {error:.4f} (standard error), "
+                  f"ours >= PyTorch in {int((differences >= 0).sum())} of {len(runs)} seeds")
         record_result(f"vs PyTorch: {recipe.name}", f"tinygrad_edu test {ours:.4f} ({seeds})",
                       f"PyTorch {torch.__version__} test {theirs:.4f}, same init and batches" if torch is not None
                       else "PyTorch not installed", source, args,
