@@ -56,7 +56,7 @@ def plot(history: dict, epochs: int, source: str):
     ax.plot(x, history["train_accuracy"], "o-", label="train")
     ax.plot(x, history["test_accuracy"], "s--", label="test")
     ax.axhline(PUBLISHED, color="gray", linestyle=":", label=f"published MLP {PUBLISHED}")
-    ax.set(xlabel="epoch", ylabel="accuracy", title=f"784-256-128-100-10 ReLU, Adam | {source.split(' (')[0]}")
+    ax.set(xlabel="epoch", ylabel="accuracy", title=f"784-256-128-100-10 ReLU, Adam | {source.split(' train')[0]}")
     ax.legend(loc="lower right")
     fig.tight_layout()
     return fig
