@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from .ops.normalization import BatchNormTrain
-from .ops.softmax import NLLLoss
+from .ops.softmax import NLLLoss, SoftmaxCrossEntropy
 from .random import generator
 from .tensor import Tensor, linear, where
 
@@ -136,21 +136,21 @@ def cross_entropy(input: Tensor, target: Any, weight: Any = None, ignore_index: 
         raise ValueError(f"cross_entropy: probability target of shape {target_array.shape} must match input "
                          f"of shape {input.shape}")
     logits, row_target, row_shape = _as_rows(input, target_array)
-    log_probs = logits.log_softmax(1)
     classes = logits.shape[1]
     if target_array.dtype.kind == "f":  # probabilities: soft or one-hot targets
         probabilities = row_target.astype(input.dtype, copy=False)
         if label_smoothing:
             probabilities = probabilities * (1 - label_smoothing) + label_smoothing / classes
-        terms = log_probs * probabilities
+        terms = logits.log_softmax(1) * probabilities
         if weight is not None:
             terms = terms * np.asarray(weight.data if isinstance(weight, Tensor) else weight, dtype=input.dtype)
         losses = -terms.sum(1)
         return _reduce(losses, reduction).reshape(row_shape) if reduction == "none" else _reduce(losses, reduction)
     row_weights, class_weights = _row_weights(row_target, classes, weight, ignore_index, input.dtype, logits.shape)
-    loss = NLLLoss.apply(log_probs, row_target, row_weights, reduction)
+    loss = SoftmaxCrossEntropy.apply(logits, row_target, row_weights, reduction)  # one fused node
     if label_smoothing:
         # The uniform part: e / C times the (class-weighted) sum of -log p over classes, per row.
+        log_probs = logits.log_softmax(1)
         weighted = log_probs if class_weights is None else log_probs * class_weights
         uniform = -weighted.sum(1) * ((row_target != ignore_index).astype(input.dtype) / classes)
         if reduction == "mean":

@@ -85,7 +85,11 @@ class Tensor(TensorBase):
 
     @property
     def T(self) -> Tensor:
-        return self.permute(*reversed(range(self.data.ndim)))
+        """All dimensions reversed (the matrix transpose for 2-D; a 0-d or 1-D tensor is returned as is)."""
+        if self.data.ndim < 2:
+            return self
+        # Reversed axes are always a valid permutation: skip permute's checks, T is on the hot path.
+        return Transpose.apply(self, tuple(range(self.data.ndim - 1, -1, -1)))
 
     def size(self, dim: int | None = None) -> tuple[int, ...] | int:
         return self.data.shape if dim is None else self.data.shape[dim]

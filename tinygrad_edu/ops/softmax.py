@@ -1,15 +1,44 @@
-"""LogSoftmax and NLLLoss: the two halves of cross-entropy, fused for numerical stability.
+"""LogSoftmax, NLLLoss and SoftmaxCrossEntropy: cross-entropy's parts, fused for stability.
 
 Layer L2. log_softmax(x) = x - max(x) - log(sum(exp(x - max(x)))) never overflows, and its
-backward needs only its own output. NLLLoss picks -log p[target] per row; its gradient is a
-constant one-hot pattern times grad_out, so it is exact to any order. softmax, cross_entropy
-and logsumexp are composites of these (docs/functional.md).
+backward needs only its own output. NLLLoss picks -w_n log p[n, target_n] from log-probabilities.
+SoftmaxCrossEntropy does both in one node (what functional.cross_entropy uses for class
+indices): its gradient (softmax(x) - onehot) * w_n / W is one expression instead of five ops,
+which matters once per training step (docs/performance.md). softmax and logsumexp are
+composites (docs/functional.md).
 """
 from __future__ import annotations
 
 import numpy as np
 
+from .. import _grad_mode
 from ..autograd.function import Context, Function
+
+
+def log_softmax_array(x: np.ndarray, axis: int) -> np.ndarray:
+    """log_softmax on an array, with the max shifted out first so exp never overflows."""
+    shifted = x - x.max(axis=axis, keepdims=True)
+    shifted -= np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+    return shifted
+
+
+def weighted_nll(log_probs: np.ndarray, target: np.ndarray, row_weights: np.ndarray, reduction: str) -> np.ndarray:
+    """-w_n log p[n, target_n] per row, then reduced: 'none', 'sum', or 'mean' (divided by sum of w)."""
+    safe_target = np.where(row_weights != 0, target, 0)  # ignored rows (weight 0) may hold any label
+    losses = -log_probs[np.arange(log_probs.shape[0]), safe_target] * row_weights
+    if reduction == "none":
+        return losses
+    total = losses.sum()
+    return total / row_weights.sum() if reduction == "mean" else total
+
+
+def target_pattern(shape: tuple[int, ...], target: np.ndarray, row_weights: np.ndarray, reduction: str,
+                   dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
+    """The one-hot matrix of the targets and each row's weight in the loss, as a column."""
+    scale = row_weights / row_weights.sum() if reduction == "mean" else row_weights
+    onehot = np.zeros(shape, dtype=dtype)
+    onehot[np.arange(shape[0]), np.where(row_weights != 0, target, 0)] = 1
+    return onehot, scale.astype(dtype, copy=False).reshape(-1, 1)
 
 
 class LogSoftmax(Function):
@@ -17,9 +46,7 @@ class LogSoftmax(Function):
 
     @staticmethod
     def forward(ctx: Context, x: np.ndarray, axis: int) -> np.ndarray:
-        shifted = x - x.max(axis=axis, keepdims=True)
-        shifted -= np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
-        return shifted
+        return log_softmax_array(x, axis)
 
     @staticmethod
     def backward(ctx: Context, grad_out):
@@ -31,26 +58,42 @@ class NLLLoss(Function):
     """d nll/d logp[n, c] = -w_n / W where c = target[n] (W = sum of w for 'mean', 1 for 'sum'), else 0
 
     `row_weights[n]` is the class weight of row n's target, 0 for ignored rows; `reduction` is
-    'mean', 'sum' or 'none'. Input (N, C) with targets (N,).
+    'mean', 'sum' or 'none'. Input (N, C) with targets (N,). The gradient is a constant pattern
+    times grad_out, so it is exact to any order.
     """
 
     @staticmethod
     def forward(ctx: Context, logp: np.ndarray, target: np.ndarray, row_weights: np.ndarray, reduction: str) -> np.ndarray:
-        rows = np.arange(logp.shape[0])
-        safe_target = np.where(row_weights != 0, target, 0)  # ignored rows may hold any label
-        losses = -logp[rows, safe_target] * row_weights
-        if reduction == "none":
-            return losses
-        total = losses.sum()
-        return total / row_weights.sum() if reduction == "mean" else total
+        return weighted_nll(logp, target, row_weights, reduction)
 
     @staticmethod
     def backward(ctx: Context, grad_out):
         logp, target, row_weights, reduction = ctx.inputs
-        n = logp.data.shape[0]
-        scale = -row_weights / row_weights.sum() if reduction == "mean" else -row_weights
-        pattern = np.zeros(logp.data.shape, dtype=logp.data.dtype)
-        pattern[np.arange(n), np.where(row_weights != 0, target, 0)] = scale
+        onehot, scale = target_pattern(logp.data.shape, target, row_weights, reduction, logp.data.dtype)
         if reduction == "none":
-            grad_out = grad_out.reshape(n, 1)
-        return grad_out * pattern, None, None, None
+            grad_out = grad_out.reshape(-1, 1)
+        return grad_out * (onehot * -scale), None, None, None
+
+
+class SoftmaxCrossEntropy(Function):
+    """d CE/d x[n, c] = (softmax(x)[n, c] - [c = target_n]) * w_n / W (W as in NLLLoss)
+
+    Logits (N, C), class indices (N,). Plain backward takes the probabilities from the saved
+    log-probabilities (a constant array); under create_graph it recomputes them from x as Tensor
+    ops, so the same expression is differentiable again.
+    """
+
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray, target: np.ndarray, row_weights: np.ndarray, reduction: str) -> np.ndarray:
+        ctx.log_probs = log_softmax_array(x, 1)
+        return weighted_nll(ctx.log_probs, target, row_weights, reduction)
+
+    @staticmethod
+    def backward(ctx: Context, grad_out):
+        x, target, row_weights, reduction = ctx.inputs
+        onehot, scale = target_pattern(x.data.shape, target, row_weights, reduction, x.data.dtype)
+        probabilities = x.softmax(1) if _grad_mode.enabled else np.exp(ctx.log_probs)
+        per_unit = (probabilities - onehot) * scale  # the gradient for grad_out = 1
+        if reduction == "none":
+            grad_out = grad_out.reshape(-1, 1)
+        return grad_out * per_unit, None, None, None
