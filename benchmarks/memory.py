@@ -21,7 +21,7 @@ def main() -> None:
     def step() -> None:
         step_fn(*next(data))
 
-    print(json.dumps(measure_peak_growth(step, warmup=5, steps=steps)))
+    print(json.dumps(measure_peak_growth(step, steps=steps)))
 
 
 if __name__ == "__main__":

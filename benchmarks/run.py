@@ -128,16 +128,17 @@ def main(argv: list[str] | None = None) -> None:
         print(f"| {w.name} | " + " | ".join(cells) + f" | **{result['tinygrad_edu']['ratio']:.2f}x** | {vs_torch} |",
               flush=True)
         if not args.no_memory:
-            memory_rows.append((key, {n: peak_growth_in_subprocess(key, n, 10 if args.quick else 50)
+            memory_rows.append((key, {n: peak_growth_in_subprocess(key, n, 20 if args.quick else 200)
                                       for n in implementations}))
     if memory_rows:
         print("\n| workload | " + " | ".join(f"{n} peak-RSS growth" for n in implementations)
-              + " | tinygrad_edu / numpy |")
-        print("|---|" + "---|" * (len(implementations) + 1))
+              + " | tinygrad_edu / numpy | tinygrad_edu RSS drift after step 10 |")
+        print("|---|" + "---|" * (len(implementations) + 2))
         for key, mem in memory_rows:
             cells = [f"{mem[n]['peak_growth_mib']:.1f} MiB" for n in implementations]
-            ratio = mem["tinygrad_edu"]["peak_growth_mib"] / max(mem["numpy"]["peak_growth_mib"], 1e-9)
-            print(f"| {key} | " + " | ".join(cells) + f" | {ratio:.2f}x |")
+            baseline = mem["numpy"]["peak_growth_mib"]
+            ratio = f"{mem['tinygrad_edu']['peak_growth_mib'] / baseline:.2f}x" if baseline >= 0.1 else "n/a (< 0.1 MiB)"
+            print(f"| {key} | " + " | ".join(cells) + f" | {ratio} | {mem['tinygrad_edu']['drift_mib']:+.1f} MiB |")
     if "W2" in keys:
         split = where_time_goes("W2", rounds)
         print(f"\nWhere one W2 step goes ({split['step_ms']:.2f} ms): BLAS {split['blas']:.0%}, "
