@@ -55,7 +55,8 @@ def main(argv: list[str] | None = None) -> dict:
         print(f"row sums {results['row_sums']} (0), row 2 / row 1 = {results['row_ratio']} (1.5)")
         print(f"book's recorded dW (another random W) =\n{BOOK_DW}")
     record_result("ch4 simpleNet dW",
-                  f"rows sum to {np.abs(results['row_sums']).max():.0e}, row2/row1 = {results['row_ratio'].mean():.6f}, "
+                  f"rows sum to {np.abs(results['row_sums']).max():.0e}, "
+                  f"row2/row1 = {results['row_ratio'].mean():.6f}, "
                   f"|numerical - autograd| {results['max_abs_diff_numerical_autograd']:.0e}",
                   "dW = [[0.176, 0.225, -0.401], [0.264, 0.338, -0.601]] (random W): rows sum to 0, row2 = 1.5 row1",
                   "x = [0.6, 0.9], t = [0, 0, 1] (no data)", args)

@@ -26,8 +26,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import tinygrad_edu as tg  # noqa: E402
 import tinygrad_edu.functional as F  # noqa: E402
 import tinygrad_edu.optim as optim  # noqa: E402
-from common import (gradient_check, load_images, parse_args, record_result, save_figure,  # noqa: E402
-                    train_classifier, two_layer_net)
+from common import load_images, parse_args, record_result, save_figure  # noqa: E402
+from training import gradient_check, train_classifier, two_layer_net  # noqa: E402
 
 ITERATIONS = 10_000
 BATCH_SIZE = 100

@@ -28,7 +28,8 @@ import tinygrad_edu as tg  # noqa: E402
 import tinygrad_edu.functional as F  # noqa: E402
 import tinygrad_edu.optim as optim  # noqa: E402
 from ch4_two_layer_net import check_backprop, plot_accuracy  # noqa: E402
-from common import load_images, parse_args, record_result, save_figure, train_classifier, two_layer_net  # noqa: E402
+from common import load_images, parse_args, record_result, save_figure  # noqa: E402
+from training import train_classifier, two_layer_net  # noqa: E402
 
 ITERATIONS = 10_000
 BATCH_SIZE = 100

@@ -42,9 +42,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import tinygrad_edu as tg  # noqa: E402
 import tinygrad_edu.nn as nn  # noqa: E402
 import tinygrad_edu.optim as optim  # noqa: E402
-from common import evaluate_accuracy, load_images, parse_args, record_result, two_layer_net  # noqa: E402
+from common import evaluate_accuracy, load_images, parse_args, record_result  # noqa: E402
 from demo import EPOCHS as DEMO_EPOCHS, chapter6_net  # noqa: E402
 from fashion_mlp import fashion_mlp  # noqa: E402
+from training import two_layer_net  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -177,9 +178,9 @@ def main(argv: list[str] | None = None) -> dict:
                 torch_model = train_torch(torch, initial, model, recipe, batches, per_epoch, x_train, t_train)
                 run.update(torch=torch_accuracy(torch, torch_model, x_test, t_test),
                            torch_seconds=time.perf_counter() - started)
+            torch_part = f", PyTorch test {run['torch']:.4f} ({run['torch_seconds']:.1f} s)" if torch is not None else ""
             print(f"{recipe.name}, seed {seed}, {len(batches)} steps: tinygrad_edu test {run['ours']:.4f} "
-                  f"({run['ours_seconds']:.1f} s)" + (f", PyTorch test {run['torch']:.4f} ({run['torch_seconds']:.1f} s)"
-                                                      if torch is not None else ""), flush=True)
+                  f"({run['ours_seconds']:.1f} s){torch_part}", flush=True)
             runs.append(run)
         ours = float(np.mean([r["ours"] for r in runs]))
         theirs = float(np.mean([r["torch"] for r in runs])) if torch is not None else None

@@ -42,7 +42,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import tinygrad_edu as tg  # noqa: E402
 import tinygrad_edu.nn as nn  # noqa: E402
 import tinygrad_edu.optim as optim  # noqa: E402
-from common import ROOT, load_images, parse_args, record_result, save_figure, train_epochs  # noqa: E402
+from common import ROOT, load_images, parse_args, record_result, save_figure  # noqa: E402
+from training import train_epochs  # noqa: E402
 from tinygrad_edu.data import DataLoader, TensorDataset  # noqa: E402
 
 HIDDEN = (100, 100, 100, 100)
@@ -109,8 +110,8 @@ def main(argv: list[str] | None = None) -> dict:
     optimizer = optim.Adam(model.parameters(), lr=LEARNING_RATE)
     scheduler = optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs)
     loader = DataLoader(TensorDataset(x_train, t_train), batch_size=BATCH_SIZE, shuffle=True)
-    print(f"model: {model}\noptimizer: Adam lr {LEARNING_RATE}, cosine annealing; {len(x_train)} training images, batch {BATCH_SIZE}, "
-          f"{epochs} epochs")
+    print(f"model: {model}\noptimizer: Adam lr {LEARNING_RATE}, cosine annealing; {len(x_train)} training images, "
+          f"batch {BATCH_SIZE}, {epochs} epochs")
     started = time.perf_counter()
     history = train_epochs(model, optimizer, loader, (x_train, t_train), (x_test, t_test), epochs, quick=args.quick,
                            scheduler=scheduler)

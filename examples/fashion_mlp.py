@@ -28,7 +28,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import tinygrad_edu as tg  # noqa: E402
 import tinygrad_edu.nn as nn  # noqa: E402
 import tinygrad_edu.optim as optim  # noqa: E402
-from common import load_images, parse_args, record_result, save_figure, train_epochs  # noqa: E402
+from common import load_images, parse_args, record_result, save_figure  # noqa: E402
+from training import train_epochs  # noqa: E402
 from tinygrad_edu.data import DataLoader, TensorDataset  # noqa: E402
 
 HIDDEN = (256, 128, 100)

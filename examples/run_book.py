@@ -71,7 +71,8 @@ RUNS: list[tuple[str, list[str]]] = [
 ]
 WITHOUT_IMAGES = {"ch4_numerical_differentiation", "ch4_gradient_field", "ch4_gradient_descent", "ch4_simplenet",
                   "ch5_computational_graph", "ch6_optimizer_paths", "ch6_activation_histograms"}
-BOOK_SHOPPING = "price 220, dApple 2.2, dApple_num 110, dTax 200; with oranges: price 715, dOrange 3.3, dOrange_num 165, dTax 650"
+BOOK_SHOPPING = ("price 220, dApple 2.2, dApple_num 110, dTax 200; "
+                 "with oranges: price 715, dOrange 3.3, dOrange_num 165, dTax 650")
 
 
 def run_computational_graph(module, out_dir: Path, quick: bool) -> None:
@@ -107,7 +108,7 @@ SPLITS = re.compile(r"(?P<name>[\w\- ]+?) train \((?P<train>[^)]*)\)(?P<where>[^
 
 
 def compact_source(dataset: str) -> str:
-    """'X train (60000 images) from D; X test (10000 images) from D' -> 'X: train 60000 images, test 10000 images from D'."""
+    """'X train (6 images) from D; X test (1 images) from D' -> 'X: train 6 images, test 1 images from D'."""
     found = SPLITS.search(dataset)
     if found is None or found["where"] != found["where_test"]:
         return dataset
