@@ -42,18 +42,24 @@ def tiny_op_overhead(repeats: int = 20000) -> dict[str, float]:
     return results
 
 
-def chain_backward(lengths: tuple[int, ...] = (10_000, 30_000, 100_000)) -> dict[int, float]:
-    """Microseconds per op of backward through a chain of `n` multiplications."""
+def chain_backward(lengths: tuple[int, ...] = (10_000, 30_000, 100_000), repeats: int = 3) -> dict[int, float]:
+    """Microseconds per op of backward through a chain of `n` multiplications (best of `repeats`)."""
+    import gc
+
     import tinygrad_edu as tg
 
     per_op = {}
     for n in lengths:
-        x = tg.tensor([1.0], requires_grad=True)
-        y = x
-        for _ in range(n):
-            y = y * 1.0000001
-        start = time.perf_counter()
-        y.backward()
-        per_op[n] = (time.perf_counter() - start) / n * 1e6
-        del y
+        samples = []
+        for _ in range(repeats):
+            gc.collect()  # start each sample with the same heap: collector pauses are noise here
+            x = tg.tensor([1.0], requires_grad=True)
+            y = x
+            for _ in range(n):
+                y = y * 1.0000001
+            start = time.perf_counter()
+            y.backward()
+            samples.append((time.perf_counter() - start) / n * 1e6)
+            del y
+        per_op[n] = min(samples)  # noise only ever adds time
     return per_op
