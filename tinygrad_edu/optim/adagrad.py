@@ -12,7 +12,6 @@ same rule with eps=1e-7 and no decay options. See docs/nn_and_optim.md.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -39,30 +38,18 @@ class Adagrad(Optimizer):
                                       initial_accumulator_value=initial_accumulator_value, eps=eps,
                                       maximize=maximize))
 
-    def step(self, closure: Callable[[], Any] | None = None) -> Any:
-        loss = self._evaluate(closure)
-        for group in self.param_groups:
-            lr, lr_decay, eps = group["lr"], group["lr_decay"], group["eps"]
-            weight_decay, maximize = group["weight_decay"], group["maximize"]
-            regularize = weight_decay or maximize
-            for p in group["params"]:
-                grad = p.grad
-                if grad is None:
-                    continue
-                param = p.data
-                d = regularized_gradient(grad.data, param, weight_decay, maximize) if regularize else grad.data
-                state = self.state[p]
-                if not state:
-                    state["step"] = 0
-                    state["sum"] = np.full_like(param, group["initial_accumulator_value"])
-                state["step"] = step = state["step"] + 1
-                total = state["sum"]
-                work = self._scratch(param)
-                np.multiply(d, d, out=work)
-                total += work
-                np.sqrt(total, out=work)
-                work += eps
-                np.divide(d, work, out=work)
-                work *= -lr / (1 + (step - 1) * lr_decay)
-                param += work
-        return loss
+    def _update(self, group: dict[str, Any], param: np.ndarray, grad: np.ndarray, state: dict[str, Any],
+                work: np.ndarray) -> None:
+        d = regularized_gradient(grad, param, group["weight_decay"], group["maximize"])
+        if not state:
+            state["step"] = 0
+            state["sum"] = np.full_like(param, group["initial_accumulator_value"])
+        state["step"] = step = state["step"] + 1
+        total = state["sum"]
+        np.multiply(d, d, out=work)
+        total += work
+        np.sqrt(total, out=work)
+        work += group["eps"]
+        np.divide(d, work, out=work)
+        work *= -group["lr"] / (1 + (step - 1) * group["lr_decay"])
+        param += work

@@ -17,7 +17,6 @@ the step, and d stays the plain gradient. See docs/nn_and_optim.md.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -48,57 +47,46 @@ class Adam(Optimizer):
                                       amsgrad=amsgrad, maximize=maximize,
                                       decoupled_weight_decay=decoupled_weight_decay, convention=convention))
 
-    def step(self, closure: Callable[[], Any] | None = None) -> Any:
-        loss = self._evaluate(closure)
-        for group in self.param_groups:
-            lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
-            weight_decay, amsgrad, maximize = group["weight_decay"], group["amsgrad"], group["maximize"]
-            decoupled, book = group["decoupled_weight_decay"], group["convention"] == "book"
-            l2 = 0.0 if decoupled else weight_decay
-            regularize = l2 or maximize
-            for p in group["params"]:
-                grad = p.grad
-                if grad is None:
-                    continue
-                param = p.data
-                if decoupled and weight_decay:
-                    param *= 1 - lr * weight_decay
-                d = regularized_gradient(grad.data, param, l2, maximize) if regularize else grad.data
-                state = self.state[p]
-                if not state:
-                    state["step"] = 0
-                    state["exp_avg"] = np.zeros_like(param)
-                    state["exp_avg_sq"] = np.zeros_like(param)
-                    if amsgrad:
-                        state["max_exp_avg_sq"] = np.zeros_like(param)
-                state["step"] = step = state["step"] + 1
-                exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
-                work = self._scratch(param)
-                np.subtract(d, exp_avg, out=work)  # m + (1 - beta1)(d - m), the form of torch's lerp_
-                work *= 1 - beta1
-                exp_avg += work
-                exp_avg_sq *= beta2
-                np.multiply(d, d, out=work)
-                work *= 1 - beta2
-                exp_avg_sq += work
-                if amsgrad:
-                    second = state["max_exp_avg_sq"]
-                    np.maximum(second, exp_avg_sq, out=second)
-                else:
-                    second = exp_avg_sq
-                bias_correction1 = 1 - beta1 ** step
-                root_correction2 = math.sqrt(1 - beta2 ** step)
-                np.sqrt(second, out=work)
-                if book:
-                    step_size = lr * root_correction2 / bias_correction1
-                else:
-                    work /= root_correction2
-                    step_size = lr / bias_correction1
-                work += eps
-                np.divide(exp_avg, work, out=work)
-                work *= -step_size
-                param += work
-        return loss
+    def _update(self, group: dict[str, Any], param: np.ndarray, grad: np.ndarray, state: dict[str, Any],
+                work: np.ndarray) -> None:
+        lr, (beta1, beta2), weight_decay = group["lr"], group["betas"], group["weight_decay"]
+        if group["decoupled_weight_decay"]:
+            if weight_decay:
+                param *= 1 - lr * weight_decay
+            weight_decay = 0.0  # decoupled: d stays the plain gradient
+        d = regularized_gradient(grad, param, weight_decay, group["maximize"])
+        if not state:
+            state["step"] = 0
+            state["exp_avg"] = np.zeros_like(param)
+            state["exp_avg_sq"] = np.zeros_like(param)
+            if group["amsgrad"]:
+                state["max_exp_avg_sq"] = np.zeros_like(param)
+        state["step"] = step = state["step"] + 1
+        exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
+        np.subtract(d, exp_avg, out=work)  # m + (1 - beta1)(d - m), the form of torch's lerp_
+        work *= 1 - beta1
+        exp_avg += work
+        exp_avg_sq *= beta2
+        np.multiply(d, d, out=work)
+        work *= 1 - beta2
+        exp_avg_sq += work
+        if group["amsgrad"]:
+            second = state["max_exp_avg_sq"]
+            np.maximum(second, exp_avg_sq, out=second)
+        else:
+            second = exp_avg_sq
+        bias_correction1 = 1 - beta1 ** step
+        root_correction2 = math.sqrt(1 - beta2 ** step)
+        np.sqrt(second, out=work)
+        if group["convention"] == "book":
+            step_size = lr * root_correction2 / bias_correction1
+        else:
+            work /= root_correction2
+            step_size = lr / bias_correction1
+        work += group["eps"]
+        np.divide(exp_avg, work, out=work)
+        work *= -step_size
+        param += work
 
 
 class AdamW(Adam):

@@ -14,7 +14,6 @@ The book's Adam is `Adam(params, convention="book")` in adam.py.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -37,24 +36,15 @@ class Momentum(Optimizer):
         _check(lr, momentum=momentum)
         super().__init__(params, dict(lr=lr, momentum=momentum))
 
-    def step(self, closure: Callable[[], Any] | None = None) -> Any:
-        loss = self._evaluate(closure)
-        for group in self.param_groups:
-            lr, momentum = group["lr"], group["momentum"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                param = p.data
-                state = self.state[p]
-                if not state:
-                    state["velocity"] = np.zeros_like(param)
-                velocity = state["velocity"]
-                work = self._scratch(param)
-                velocity *= momentum
-                np.multiply(p.grad.data, lr, out=work)
-                velocity -= work
-                param += velocity
-        return loss
+    def _update(self, group: dict[str, Any], param: np.ndarray, grad: np.ndarray, state: dict[str, Any],
+                work: np.ndarray) -> None:
+        if not state:
+            state["velocity"] = np.zeros_like(param)
+        velocity = state["velocity"]
+        velocity *= group["momentum"]
+        np.multiply(grad, group["lr"], out=work)
+        velocity -= work
+        param += velocity
 
 
 class Nesterov(Optimizer):
@@ -70,27 +60,19 @@ class Nesterov(Optimizer):
         _check(lr, momentum=momentum)
         super().__init__(params, dict(lr=lr, momentum=momentum))
 
-    def step(self, closure: Callable[[], Any] | None = None) -> Any:
-        loss = self._evaluate(closure)
-        for group in self.param_groups:
-            lr, momentum = group["lr"], group["momentum"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                param, grad = p.data, p.grad.data
-                state = self.state[p]
-                if not state:
-                    state["velocity"] = np.zeros_like(param)
-                velocity = state["velocity"]
-                work = self._scratch(param)
-                velocity *= momentum
-                np.multiply(grad, lr, out=work)
-                velocity -= work
-                np.multiply(velocity, momentum * momentum, out=work)
-                param += work
-                np.multiply(grad, (1 + momentum) * lr, out=work)
-                param -= work
-        return loss
+    def _update(self, group: dict[str, Any], param: np.ndarray, grad: np.ndarray, state: dict[str, Any],
+                work: np.ndarray) -> None:
+        lr, momentum = group["lr"], group["momentum"]
+        if not state:
+            state["velocity"] = np.zeros_like(param)
+        velocity = state["velocity"]
+        velocity *= momentum
+        np.multiply(grad, lr, out=work)
+        velocity -= work
+        np.multiply(velocity, momentum * momentum, out=work)
+        param += work
+        np.multiply(grad, (1 + momentum) * lr, out=work)
+        param -= work
 
 
 class AdaGrad(Optimizer):
@@ -100,24 +82,15 @@ class AdaGrad(Optimizer):
         _check(lr, epsilon=eps)
         super().__init__(params, dict(lr=lr, eps=eps))
 
-    def step(self, closure: Callable[[], Any] | None = None) -> Any:
-        loss = self._evaluate(closure)
-        for group in self.param_groups:
-            lr, eps = group["lr"], group["eps"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                param, grad = p.data, p.grad.data
-                state = self.state[p]
-                if not state:
-                    state["h"] = np.zeros_like(param)
-                h = state["h"]
-                work = self._scratch(param)
-                np.multiply(grad, grad, out=work)
-                h += work
-                _divide_by_root(grad, h, eps, lr, work)
-                param -= work
-        return loss
+    def _update(self, group: dict[str, Any], param: np.ndarray, grad: np.ndarray, state: dict[str, Any],
+                work: np.ndarray) -> None:
+        if not state:
+            state["h"] = np.zeros_like(param)
+        h = state["h"]
+        np.multiply(grad, grad, out=work)
+        h += work
+        _divide_by_root(grad, h, group["eps"], group["lr"], work)
+        param -= work
 
 
 class RMSProp(Optimizer):
@@ -130,26 +103,18 @@ class RMSProp(Optimizer):
         _check(lr, decay_rate=decay_rate, epsilon=eps)
         super().__init__(params, dict(lr=lr, decay_rate=decay_rate, eps=eps))
 
-    def step(self, closure: Callable[[], Any] | None = None) -> Any:
-        loss = self._evaluate(closure)
-        for group in self.param_groups:
-            lr, decay_rate, eps = group["lr"], group["decay_rate"], group["eps"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                param, grad = p.data, p.grad.data
-                state = self.state[p]
-                if not state:
-                    state["h"] = np.zeros_like(param)
-                h = state["h"]
-                work = self._scratch(param)
-                h *= decay_rate
-                np.multiply(grad, grad, out=work)
-                work *= 1 - decay_rate
-                h += work
-                _divide_by_root(grad, h, eps, lr, work)
-                param -= work
-        return loss
+    def _update(self, group: dict[str, Any], param: np.ndarray, grad: np.ndarray, state: dict[str, Any],
+                work: np.ndarray) -> None:
+        decay_rate = group["decay_rate"]
+        if not state:
+            state["h"] = np.zeros_like(param)
+        h = state["h"]
+        h *= decay_rate
+        np.multiply(grad, grad, out=work)
+        work *= 1 - decay_rate
+        h += work
+        _divide_by_root(grad, h, group["eps"], group["lr"], work)
+        param -= work
 
 
 def _divide_by_root(grad: np.ndarray, h: np.ndarray, eps: float, lr: float, out: np.ndarray) -> None:

@@ -4,10 +4,11 @@ Layer L6: imports tensor and _grad_mode only, never nn, so any iterable of Tenso
 optimized. The layout follows torch.optim.Optimizer: `param_groups` is a list of dicts (the
 tensors under "params", the hyperparameters beside them, missing ones filled from `defaults`),
 `state` maps each parameter object to its own dict, and `state_dict()` refers to parameters by
-their position across all groups. Subclasses implement `step()` as one loop over groups and
-parameters that updates `p.data` and the state arrays in place with NumPy ufuncs (`out=`), and
-never writes into `p.grad.data`, which may be a view shared with another tensor.
-See docs/nn_and_optim.md.
+their position across all groups. `step()` lives here, once: it runs the closure, walks the
+groups and their parameters, skips those without a gradient, and hands each remaining one to the
+subclass's `_update(group, param, grad, state, work)`, which is only the update rule. A rule
+updates `param` and its state arrays in place with NumPy ufuncs (`out=`) and never writes into
+`grad`, which may be a view shared with another tensor. See docs/nn_and_optim.md.
 """
 from __future__ import annotations
 
@@ -25,7 +26,12 @@ ParamsT = Iterable[Tensor] | Iterable[dict[str, Any]]
 
 
 class Optimizer:
-    """Base class: holds `param_groups`, `state` and `defaults`; subclasses define `step()`.
+    """Base class: holds `param_groups`, `state` and `defaults`, and runs `step()`.
+
+    A subclass passes its hyperparameters to `__init__` as `defaults` and defines
+    `_update(group, param, grad, state, work)`: one parameter's update, given its group's dict,
+    the parameter's and gradient's arrays, its state dict (empty on its first step; left out of
+    `self.state` if the rule stores nothing) and a scratch array shaped like the parameter.
 
     Args:
         params: an iterable of Tensors, or of dicts each with a "params" entry and any
@@ -47,6 +53,7 @@ class Optimizer:
         self.state: defaultdict[Tensor, dict[str, Any]] = defaultdict(dict)
         self.param_groups: list[dict[str, Any]] = []
         self._scratch_buffers: dict[np.dtype, np.ndarray] = {}
+        self._scratch_views: dict[tuple[np.dtype, tuple[int, ...]], np.ndarray] = {}
         groups = list(params)
         if not groups:
             raise ValueError("optimizer got an empty parameter list")
@@ -109,24 +116,46 @@ class Optimizer:
                 else:  # a new array: the old one may be a view shared with another gradient
                     p.grad = Tensor._from_op(np.zeros_like(p.grad.data), None)
 
-    def _evaluate(self, closure: Callable[[], Any] | None) -> Any:
-        """Run the closure (which recomputes the loss and calls backward) with grad mode on."""
-        if closure is None:
-            return None
-        with enable_grad():
-            return closure()
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        """Update every parameter whose `.grad` is not None, once; return the closure's loss.
+
+        `closure`, if given, recomputes the loss and calls backward; it runs first, with grad
+        mode on. Without one, step returns None.
+        """
+        loss = None
+        if closure is not None:
+            with enable_grad():
+                loss = closure()
+        states, update, scratch = self.state, self._update, self._scratch
+        for group in self.param_groups:
+            for p in group["params"]:
+                grad = p.grad
+                if grad is None:
+                    continue  # no gradient: no update and no state, as PyTorch
+                param = p.data
+                state = states.get(p, {})
+                update(group, param, grad.data, state, scratch(param))
+                if state:  # a rule that keeps nothing (SGD without momentum) leaves no entry
+                    states[p] = state
+        return loss
 
     def _scratch(self, like: np.ndarray) -> np.ndarray:
         """A work array shaped like `like`, carved out of one reused buffer per dtype.
 
         Update rules write their intermediate terms here (ufunc `out=`), so a step allocates
-        nothing per parameter; the contents are garbage between calls.
+        nothing per parameter; the contents are garbage between calls. The view for each shape
+        is kept, so a parameter's work array costs one dict lookup, not a slice and a reshape.
         """
-        buffer = self._scratch_buffers.get(like.dtype)
-        if buffer is None or buffer.size < like.size:
-            buffer = np.empty(like.size, dtype=like.dtype)
-            self._scratch_buffers[like.dtype] = buffer
-        return buffer[:like.size].reshape(like.shape)
+        key = (like.dtype, like.shape)
+        view = self._scratch_views.get(key)
+        if view is None:
+            buffer = self._scratch_buffers.get(like.dtype)
+            if buffer is None or buffer.size < like.size:
+                buffer = np.empty(like.size, dtype=like.dtype)
+                self._scratch_buffers[like.dtype] = buffer
+                self._scratch_views.clear()  # let the smaller buffer go
+            view = self._scratch_views[key] = buffer[:like.size].reshape(like.shape)
+        return view
 
     def state_dict(self) -> dict[str, Any]:
         """PyTorch's layout: {"state": {index: {...}}, "param_groups": [{..., "params": [index, ...]}]}.

@@ -14,7 +14,6 @@ added outside the square root, as PyTorch and the book both do. See docs/nn_and_
 """
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -41,51 +40,40 @@ class RMSprop(Optimizer):
         super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum,
                                       centered=centered, maximize=maximize))
 
-    def step(self, closure: Callable[[], Any] | None = None) -> Any:
-        loss = self._evaluate(closure)
-        for group in self.param_groups:
-            lr, alpha, eps, momentum = group["lr"], group["alpha"], group["eps"], group["momentum"]
-            weight_decay, centered, maximize = group["weight_decay"], group["centered"], group["maximize"]
-            regularize = weight_decay or maximize
-            for p in group["params"]:
-                grad = p.grad
-                if grad is None:
-                    continue
-                param = p.data
-                d = regularized_gradient(grad.data, param, weight_decay, maximize) if regularize else grad.data
-                state = self.state[p]
-                if not state:
-                    state["step"] = 0
-                    state["square_avg"] = np.zeros_like(param)
-                    if momentum > 0:
-                        state["momentum_buffer"] = np.zeros_like(param)
-                    if centered:
-                        state["grad_avg"] = np.zeros_like(param)
-                state["step"] += 1
-                square_avg = state["square_avg"]
-                work = self._scratch(param)
-                square_avg *= alpha
-                np.multiply(d, d, out=work)
-                work *= 1 - alpha
-                square_avg += work
-                if centered:
-                    grad_avg = state["grad_avg"]
-                    np.subtract(d, grad_avg, out=work)
-                    work *= 1 - alpha
-                    grad_avg += work
-                    np.multiply(grad_avg, grad_avg, out=work)
-                    np.subtract(square_avg, work, out=work)
-                    np.sqrt(work, out=work)
-                else:
-                    np.sqrt(square_avg, out=work)
-                work += eps
-                np.divide(d, work, out=work)
-                if momentum > 0:
-                    buffer = state["momentum_buffer"]
-                    buffer *= momentum
-                    buffer += work
-                    np.multiply(buffer, -lr, out=work)
-                else:
-                    work *= -lr
-                param += work
-        return loss
+    def _update(self, group: dict[str, Any], param: np.ndarray, grad: np.ndarray, state: dict[str, Any],
+                work: np.ndarray) -> None:
+        alpha, momentum = group["alpha"], group["momentum"]
+        d = regularized_gradient(grad, param, group["weight_decay"], group["maximize"])
+        if not state:
+            state["step"] = 0
+            state["square_avg"] = np.zeros_like(param)
+            if momentum > 0:
+                state["momentum_buffer"] = np.zeros_like(param)
+            if group["centered"]:
+                state["grad_avg"] = np.zeros_like(param)
+        state["step"] += 1
+        square_avg = state["square_avg"]
+        square_avg *= alpha
+        np.multiply(d, d, out=work)
+        work *= 1 - alpha
+        square_avg += work
+        if group["centered"]:
+            grad_avg = state["grad_avg"]
+            np.subtract(d, grad_avg, out=work)
+            work *= 1 - alpha
+            grad_avg += work
+            np.multiply(grad_avg, grad_avg, out=work)
+            np.subtract(square_avg, work, out=work)
+            np.sqrt(work, out=work)
+        else:
+            np.sqrt(square_avg, out=work)
+        work += group["eps"]
+        np.divide(d, work, out=work)
+        if momentum > 0:
+            buffer = state["momentum_buffer"]
+            buffer *= momentum
+            buffer += work
+            np.multiply(buffer, -group["lr"], out=work)
+        else:
+            work *= -group["lr"]
+        param += work

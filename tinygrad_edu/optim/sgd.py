@@ -13,7 +13,6 @@ the same trajectory with v = -lr * b. See docs/nn_and_optim.md.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -38,37 +37,26 @@ class SGD(Optimizer):
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
                                       nesterov=nesterov, maximize=maximize))
 
-    def step(self, closure: Callable[[], Any] | None = None) -> Any:
-        loss = self._evaluate(closure)
-        for group in self.param_groups:
-            lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
-            weight_decay, nesterov, maximize = group["weight_decay"], group["nesterov"], group["maximize"]
-            regularize = weight_decay or maximize
-            for p in group["params"]:
-                grad = p.grad
-                if grad is None:
-                    continue
-                param = p.data
-                d = regularized_gradient(grad.data, param, weight_decay, maximize) if regularize else grad.data
-                work = self._scratch(param)
-                if momentum:
-                    state = self.state[p]
-                    buffer = state.get("momentum_buffer")
-                    if buffer is None:
-                        buffer = state["momentum_buffer"] = np.array(d, dtype=param.dtype)
-                    else:
-                        buffer *= momentum
-                        if dampening:
-                            np.multiply(d, 1 - dampening, out=work)
-                            buffer += work
-                        else:
-                            buffer += d
-                    if nesterov:
-                        np.multiply(buffer, momentum, out=work)
-                        work += d
-                        d = work
-                    else:
-                        d = buffer
-                np.multiply(d, -lr, out=work)
-                param += work
-        return loss
+    def _update(self, group: dict[str, Any], param: np.ndarray, grad: np.ndarray, state: dict[str, Any],
+                work: np.ndarray) -> None:
+        lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
+        d = regularized_gradient(grad, param, group["weight_decay"], group["maximize"])
+        if momentum:
+            buffer = state.get("momentum_buffer")
+            if buffer is None:
+                buffer = state["momentum_buffer"] = np.array(d, dtype=param.dtype)
+            else:
+                buffer *= momentum
+                if dampening:
+                    np.multiply(d, 1 - dampening, out=work)
+                    buffer += work
+                else:
+                    buffer += d
+            if group["nesterov"]:
+                np.multiply(buffer, momentum, out=work)
+                work += d
+                d = work
+            else:
+                d = buffer
+        np.multiply(d, -lr, out=work)
+        param += work
