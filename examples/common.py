@@ -75,14 +75,14 @@ def load_images(args: argparse.Namespace, *, normalize: bool = True, flatten: bo
     """((x_train, t_train), (x_test, t_test), source) from tinygrad_edu.data.load_mnist, in the book's shapes.
 
     source is the loader's one-line description (name, where from, sizes); it is printed here so
-    every run says which data it used. In --quick mode "auto" means the embedded subset, so the
-    tests see the same images on every machine. The arrays are cached per process (run_book runs
+    every run says which data it used. In --quick mode "auto" means the embedded subset (unless
+    --data-dir names files to use), so the tests see the same images on every machine. The arrays are cached per process (run_book runs
     every example in one process) and read-only: copy before changing them in place.
     """
     from tinygrad_edu.data import load_mnist
 
     dataset = args.dataset
-    if args.quick and dataset == "auto":
+    if args.quick and dataset == "auto" and args.data_dir is None:
         dataset = "embedded"
     key = (dataset, args.data_dir, normalize, flatten, one_hot_label)
     if key not in _IMAGE_CACHE:

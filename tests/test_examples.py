@@ -202,3 +202,17 @@ def test_compare_torch_trains_both_frameworks_from_the_same_start(tmp_path):
         # same weights, same 30 batches, float32 both: the models can differ only by rounding
         assert abs(run_["ours"] - run_["torch"]) <= 0.01
     assert results["ch6"]["ours"] > 0.3
+
+
+def test_quick_mode_reads_the_directory_the_user_names(tmp_path):
+    """--quick alone means the embedded subset; --quick --data-dir DIR must read DIR's IDX files."""
+    from tinygrad_edu.data.idx import write_idx
+
+    rng = np.random.default_rng(0)
+    for prefix, count in (("train", 30), ("t10k", 10)):
+        write_idx(tmp_path / f"{prefix}-images-idx3-ubyte.gz", rng.integers(0, 256, (count, 28, 28), dtype=np.uint8))
+        write_idx(tmp_path / f"{prefix}-labels-idx1-ubyte.gz", rng.integers(0, 10, count, dtype=np.uint8))
+    args = common.parse_args("test", ["--quick", "--dataset", "auto", "--data-dir", str(tmp_path)])
+    (x_train, _), (x_test, _), source = common.load_images(args)
+    assert (x_train.shape, x_test.shape) == ((30, 784), (10, 784))
+    assert str(tmp_path) in source
