@@ -394,16 +394,13 @@ class Tensor(TensorBase):
     # ----- shape
     def reshape(self, *shape: Any) -> Tensor:
         new_shape = _shape_arg(shape)
-        try:
-            resolved = np.empty(self.data.shape, dtype=bool).reshape(new_shape).shape if -1 in new_shape else new_shape
-        except ValueError:
-            resolved = None
-        if resolved is None or int(np.prod(resolved)) != self.data.size:
+        resolved = _resolve_shape(new_shape, self.data.size)
+        if resolved is None:
             raise ValueError(f"reshape: cannot reshape a tensor of shape {self.data.shape} "
                              f"({self.data.size} elements) into {new_shape}")
         if resolved == self.data.shape:
             return self
-        return Reshape.apply(self, tuple(resolved))
+        return Reshape.apply(self, resolved)
 
     view = reshape
 
@@ -746,6 +743,19 @@ def _shape_arg(shape: tuple[Any, ...]) -> tuple[int, ...]:
     if len(shape) == 1 and isinstance(shape[0], tuple | list):
         shape = tuple(shape[0])
     return tuple(int(n) for n in shape)
+
+
+def _resolve_shape(shape: tuple[int, ...], size: int) -> tuple[int, ...] | None:
+    """`shape` with its one -1 filled in so it holds `size` elements, or None if it cannot."""
+    unknown = shape.count(-1)
+    if unknown > 1 or any(n < -1 for n in shape):
+        return None
+    known = int(np.prod([n for n in shape if n != -1]))
+    if unknown:
+        if known == 0 or size % known:
+            return None
+        shape = tuple(size // known if n == -1 else n for n in shape)
+    return shape if int(np.prod(shape)) == size else None
 
 
 def _index_arg(index: Any) -> Any:
