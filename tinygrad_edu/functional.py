@@ -145,7 +145,7 @@ def cross_entropy(input: Tensor, target: Any, weight: Any = None, ignore_index: 
         if weight is not None:
             terms = terms * np.asarray(weight.data if isinstance(weight, Tensor) else weight, dtype=input.dtype)
         losses = -terms.sum(1)
-        return _reduce(losses, reduction).reshape(row_shape) if reduction == "none" else _reduce(losses, reduction)
+        return losses.reshape(row_shape) if reduction == "none" else _reduce(losses, reduction)
     row_weights, class_weights = _row_weights(row_target, classes, weight, ignore_index, input.dtype, logits.shape)
     loss = SoftmaxCrossEntropy.apply(logits, row_target, row_weights, reduction)  # one fused node
     if label_smoothing:
