@@ -79,7 +79,8 @@ def where_time_goes(key: str, rounds: int) -> dict[str, float]:
             "numpy_elementwise": max(0.0, 1.0 - blas - python)}
 
 
-def bench_workload(key: str, implementations: list[str], rounds: int, block: int) -> dict[str, dict]:
+def bench_workload(key: str, implementations: list[str], rounds: int, block_seconds: float) -> dict[str, dict]:
+    """Interleaved timing; each block runs about `block_seconds` of the hand-written step."""
     w = WORKLOADS[key]
     data = batches(w)
     steps = {}
@@ -91,6 +92,9 @@ def bench_workload(key: str, implementations: list[str], rounds: int, block: int
     for fn in steps.values():
         for _ in range(3):
             fn()
+    start = time.perf_counter()
+    steps["numpy"]()  # one warm step sizes the blocks: long enough to time, short enough to interleave
+    block = max(2, int(block_seconds / max(1e-4, time.perf_counter() - start)))
     return interleaved(steps, rounds=rounds, block=block, baseline="numpy")
 
 
@@ -118,8 +122,7 @@ def main(argv: list[str] | None = None) -> None:
     for key in keys:
         check_agreement(key, implementations)
         w = WORKLOADS[key]
-        block = max(2, int(0.05 / max(1e-4, _rough_step_seconds(key)))) if not args.quick else 3
-        result = bench_workload(key, implementations, rounds, block)
+        result = bench_workload(key, implementations, rounds, 0.01 if args.quick else 0.05)
         cells = [f"{result[n]['median_s'] * 1e3:.3f} ms ({result[n]['ratio']:.2f}x)" for n in implementations]
         cells.append(f"{result['matmuls only']['median_s'] * 1e3:.3f} ms ({result['matmuls only']['ratio']:.2f}x)")
         vs_torch = "n/a"
@@ -151,13 +154,6 @@ def main(argv: list[str] | None = None) -> None:
     print("\n| chain length | backward, us per op |\n|---|---|")
     for n, value in chain.items():
         print(f"| {n:,} | {value:.2f} |")
-
-
-_ROUGH = {"W1": 3e-4, "W2": 1e-3, "W3": 1.5e-3, "W4": 6e-2}
-
-
-def _rough_step_seconds(key: str) -> float:
-    return _ROUGH.get(key, 1e-3)
 
 
 if __name__ == "__main__":
