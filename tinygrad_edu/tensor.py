@@ -542,7 +542,7 @@ class Tensor(TensorBase):
 
     def copy_(self, source: Any) -> Tensor:
         self._check_in_place("copy_")
-        values = source.data if isinstance(source, TensorBase) else np.asarray(source)
+        values = _array_of(source)
         if not _broadcasts_to(values.shape, self.data.shape):
             raise ValueError(f"copy_: source of shape {values.shape} does not fit a tensor of shape {self.data.shape}")
         self.data[...] = values
@@ -550,7 +550,7 @@ class Tensor(TensorBase):
 
     def add_(self, other: Any, alpha: float = 1.0) -> Tensor:
         self._check_in_place("add_")
-        self.data += alpha * (other.data if isinstance(other, TensorBase) else np.asarray(other))
+        self.data += alpha * _array_of(other)
         return self
 
     def sub_(self, other: Any, alpha: float = 1.0) -> Tensor:
@@ -558,12 +558,12 @@ class Tensor(TensorBase):
 
     def mul_(self, other: Any) -> Tensor:
         self._check_in_place("mul_")
-        self.data *= other.data if isinstance(other, TensorBase) else np.asarray(other)
+        self.data *= _array_of(other)
         return self
 
     def div_(self, other: Any) -> Tensor:
         self._check_in_place("div_")
-        self.data /= other.data if isinstance(other, TensorBase) else np.asarray(other)
+        self.data /= _array_of(other)
         return self
 
     # Augmented assignment, as in PyTorch: `w -= lr * w.grad` under no_grad updates w itself, so it
@@ -585,6 +585,11 @@ class Tensor(TensorBase):
 
     def __itruediv__(self, other: Any) -> Tensor:
         return self.div_(other) if self._updates_in_place(other) else self / other
+
+
+def _array_of(value: Any) -> np.ndarray:
+    """The array behind a tensor, or the value as an array (the right-hand side of in-place updates)."""
+    return value.data if isinstance(value, TensorBase) else np.asarray(value)
 
 
 def _as_tensor(value: Any, like: Tensor) -> Tensor:
