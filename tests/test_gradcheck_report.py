@@ -186,7 +186,27 @@ def test_report_texts_shown_in_the_docs_are_what_the_code_prints(page, tmp_path,
              if block.startswith(("gradcheck ", "check_module ", "eps sweep"))]
     assert len(shown) >= 3
     for block in shown:
-        assert block in printed, block.splitlines()[0]
+        assert any(_same_report(block, candidate) for candidate in printed), block
+
+
+def _same_report(shown: str, printed: str) -> bool:
+    """The report in the docs is the one printed, word for word and number for number, except that
+    differences below 1e-6 (round-off of the central differences) may differ by a factor of 3:
+    their last bits depend on the CPU's vectorised exp/log kernels, so they vary between machines.
+    """
+    shown_tokens, printed_tokens = shown.split(), printed.split()
+    if len(shown_tokens) != len(printed_tokens):
+        return False
+    for a, b in zip(shown_tokens, printed_tokens):
+        if a == b:
+            continue
+        try:
+            x, y = float(a), float(b)
+        except ValueError:
+            return False
+        if not (abs(x) < 1e-6 and 0 < abs(y) < 1e-6 and 1 / 3 <= x / y <= 3):
+            return False
+    return True
 
 
 def test_points_outside_the_domain_are_named_non_finite():
