@@ -2,9 +2,12 @@
 
 Blocks of one page run in order in one fresh namespace (later blocks may use earlier names),
 with the working directory set to a temporary folder. A page opts one block out by putting
-`<!-- no-run -->` on the line right before its fence (blank lines allowed between); use
+`<!-- no-run -->` on the line right before its fence (blank lines allowed between); a block that
+needs optional packages says so the same way, `<!-- requires: torch safetensors -->`, and is
+skipped (with the rest of its page's blocks still running) when one is missing. Use
 ```text for output. Failures name the page, the block number and its first line in the file.
 """
+import importlib.util
 import os
 import re
 import traceback
@@ -15,6 +18,15 @@ import pytest
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 FENCE = re.compile(r"^```python[ \t]*$")
 NO_RUN = "<!-- no-run -->"
+REQUIRES = re.compile(r"^<!-- requires: ([\w. ]+) -->$")
+
+
+def _runs(marker: str) -> bool:
+    """Whether a block whose preceding line is `marker` should run here."""
+    if marker == NO_RUN:
+        return False
+    required = REQUIRES.match(marker)
+    return not required or all(importlib.util.find_spec(name) is not None for name in required.group(1).split())
 
 
 def python_blocks(text: str) -> list[tuple[int, int, str, bool]]:
@@ -26,7 +38,7 @@ def python_blocks(text: str) -> list[tuple[int, int, str, bool]]:
             previous = i - 1
             while previous >= 0 and not lines[previous].strip():
                 previous -= 1
-            runs = not (previous >= 0 and lines[previous].strip() == NO_RUN)
+            runs = previous < 0 or _runs(lines[previous].strip())
             end = i + 1
             while end < len(lines) and lines[end].strip() != "```":
                 end += 1
@@ -70,6 +82,8 @@ def test_index_lists_every_page():
 def test_block_parser_honours_no_run_and_numbers_blocks():
     page = "text\n```python\nx = 1\n```\n<!-- no-run -->\n\n```python\nraise SystemExit\n```\n```text\nout\n```\n"
     assert python_blocks(page) == [(1, 3, "x = 1\n", True), (2, 8, "raise SystemExit\n", False)]
+    optional = "<!-- requires: os no_such_module_here -->\n```python\nx\n```\n<!-- requires: os -->\n```python\ny\n```\n"
+    assert python_blocks(optional) == [(1, 3, "x\n", False), (2, 7, "y\n", True)]
     with pytest.raises(ValueError, match="unclosed"):
         python_blocks("```python\nx = 1\n")
 
