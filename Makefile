@@ -32,8 +32,10 @@ test: $(VENV)/.installed-dev
 endif
 	$(BIN)/python -m pytest
 
+# OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE pin an old OpenBLAS kernel on some machines (a workaround
+# for old builds); unset for this command alone, the header prints the kernel that ran.
 bench: $(VENV)/.installed-dev
-	$(BIN)/python -m benchmarks.run
+	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(BIN)/python -m benchmarks.run $(BENCH_ARGS)
 
 book: $(VENV)/.installed-demo
 	$(BIN)/python examples/run_book.py

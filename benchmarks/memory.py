@@ -5,18 +5,17 @@ import itertools
 import json
 import sys
 
+from .machine import limit_threads
 from .timing import measure_peak_growth
-from .workloads import BUILDERS, WORKLOADS, batches, inputs_for
+from .workloads import WORKLOADS, inputs_for
 
 
 def main() -> None:
-    workload, implementation, steps = sys.argv[1], sys.argv[2], int(sys.argv[3])
-    if implementation == "pytorch":
-        import torch
-        torch.set_num_threads(2)
+    workload, implementation, steps, threads = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+    limits = limit_threads(threads, with_torch=implementation == "pytorch")  # noqa: F841 (kept alive)
     w = WORKLOADS[workload]
-    step_fn = BUILDERS[implementation](w)
-    data = itertools.cycle(inputs_for(implementation, batches(w)))
+    step_fn = w.build(implementation)
+    data = itertools.cycle(inputs_for(implementation, w.batches()))
 
     def step() -> None:
         step_fn(*next(data))

@@ -1,22 +1,49 @@
-"""The four benchmark nets, built identically in tinygrad_edu, hand-written NumPy and PyTorch.
+"""The benchmark nets, built identically in tinygrad_edu, hand-written NumPy and PyTorch.
 
 Every implementation starts from the same float32 weights (PyTorch's (out, in) layout, drawn
 once from a seeded generator) and trains on the same cycled batches. The inputs are uniform
 noise in [0, 1): step time does not depend on pixel values, and the benchmark must run on a
 machine without any data set.
+
+Adding a workload: write a class with the methods of `Workload` below (`batches`, `build`,
+`floor_step`, `tiny`) and put an instance in `WORKLOADS`; run.py needs nothing else.
 """
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Protocol
 
 import numpy as np
 
 from . import reference_numpy as ref
 
 
+Step = Callable[[object, object], float]
+
+
+class Workload(Protocol):
+    """What run.py needs from a workload."""
+
+    name: str
+
+    def batches(self, count: int = 8, seed: int = 1) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Float32 inputs and integer labels, the same for every implementation."""
+
+    def build(self, implementation: str, dropout: float | None = None) -> Step:
+        """A training step `step(x, t) -> loss` in "numpy", "tinygrad_edu" or "pytorch"."""
+
+    def floor_step(self) -> Callable[[], None]:
+        """The step's BLAS work alone (float32, no gradient for the input): no implementation beats it."""
+
+    def tiny(self) -> Workload:
+        """The same net at width 1 and batch 2: every op runs, the arithmetic is negligible."""
+
+
 @dataclass(frozen=True)
-class Workload:
+class MLP:
+    """A multilayer perceptron with a softmax cross-entropy head (W1-W4)."""
+
     name: str
     sizes: tuple[int, ...]
     activation: str  # "sigmoid" or "relu"
@@ -27,19 +54,47 @@ class Workload:
     batch_norm: bool = False
     dropout: float = 0.0
 
+    def batches(self, count: int = 8, seed: int = 1) -> list[tuple[np.ndarray, np.ndarray]]:
+        rng = np.random.default_rng(seed)
+        return [(rng.random((self.batch, self.sizes[0]), dtype=np.float32),
+                 rng.integers(0, self.sizes[-1], self.batch)) for _ in range(count)]
+
+    def build(self, implementation: str, dropout: float | None = None) -> Step:
+        p = self.dropout if dropout is None else dropout
+        return MLP_BUILDERS[implementation](self, p)
+
+    def floor_step(self) -> Callable[[], None]:
+        weights = [weight for weight, _ in initial_weights(self)]
+        x0 = self.batches(count=1)[0][0]
+
+        def step() -> None:
+            activations = [x0]
+            for weight in weights:
+                activations.append(activations[-1] @ weight.T)
+            grad = activations[-1]
+            for index in range(len(weights) - 1, -1, -1):
+                _ = grad.T @ activations[index]  # the weight's gradient
+                if index:  # the input images get no gradient
+                    grad = grad @ weights[index]
+
+        return step
+
+    def tiny(self) -> MLP:
+        return replace(self, name=self.name + " (width 1, batch 2)", sizes=(1,) * len(self.sizes), batch=2)
+
 
 WORKLOADS = {
-    "W1": Workload("W1 784-50-10 sigmoid, batch 100, SGD", (784, 50, 10), "sigmoid", "0.01", 100, "sgd", 0.1),
-    "W2": Workload("W2 784-100x4-10 ReLU He, batch 128, Adam", (784, 100, 100, 100, 100, 10), "relu", "he", 128,
+    "W1": MLP("W1 784-50-10 sigmoid, batch 100, SGD", (784, 50, 10), "sigmoid", "0.01", 100, "sgd", 0.1),
+    "W2": MLP("W2 784-100x4-10 ReLU He, batch 128, Adam", (784, 100, 100, 100, 100, 10), "relu", "he", 128,
                    "adam", 1e-3),
-    "W3": Workload("W3 = W2 + BatchNorm1d + Dropout(0.15)", (784, 100, 100, 100, 100, 10), "relu", "he", 128, "adam",
+    "W3": MLP("W3 = W2 + BatchNorm1d + Dropout(0.15)", (784, 100, 100, 100, 100, 10), "relu", "he", 128, "adam",
                    1e-3, batch_norm=True, dropout=0.15),
-    "W4": Workload("W4 784-2048-2048-10, batch 512, SGD momentum", (784, 2048, 2048, 10), "relu", "he", 512,
+    "W4": MLP("W4 784-2048-2048-10, batch 512, SGD momentum", (784, 2048, 2048, 10), "relu", "he", 512,
                    "momentum", 0.01),
 }
 
 
-def initial_weights(w: Workload, seed: int = 0) -> list[tuple[np.ndarray, np.ndarray]]:
+def initial_weights(w: MLP, seed: int = 0) -> list[tuple[np.ndarray, np.ndarray]]:
     rng = np.random.default_rng(seed)
     layers = []
     for fan_in, fan_out in zip(w.sizes[:-1], w.sizes[1:]):
@@ -49,19 +104,12 @@ def initial_weights(w: Workload, seed: int = 0) -> list[tuple[np.ndarray, np.nda
     return layers
 
 
-def batches(w: Workload, count: int = 8, seed: int = 1) -> list[tuple[np.ndarray, np.ndarray]]:
-    rng = np.random.default_rng(seed)
-    return [(rng.random((w.batch, w.sizes[0]), dtype=np.float32), rng.integers(0, w.sizes[-1], w.batch))
-            for _ in range(count)]
-
-
-def build_reference(w: Workload, dropout: float | None = None) -> Callable[[np.ndarray, np.ndarray], float]:
-    p = w.dropout if dropout is None else dropout
+def build_reference(w: MLP, p: float) -> Step:
     rng = np.random.default_rng(2)
     layers: list = []
     weights = initial_weights(w)
     for i, (weight, bias) in enumerate(weights):
-        layers.append(ref.Affine(weight.copy(), bias.copy()))
+        layers.append(ref.Affine(weight.copy(), bias.copy(), input_grad=i > 0))
         if i < len(weights) - 1:
             if w.batch_norm:
                 layers.append(ref.BatchNorm(np.ones(weight.shape[0], np.float32), np.zeros(weight.shape[0], np.float32)))
@@ -72,12 +120,11 @@ def build_reference(w: Workload, dropout: float | None = None) -> Callable[[np.n
     return net.step
 
 
-def build_tinygrad(w: Workload, dropout: float | None = None) -> Callable[[object, object], float]:
+def build_tinygrad(w: MLP, p: float) -> Step:
     import tinygrad_edu as tg
     import tinygrad_edu.functional as F
     from tinygrad_edu import nn, optim
 
-    p = w.dropout if dropout is None else dropout
     tg.manual_seed(2)
     modules: list = []
     weights = initial_weights(w)
@@ -110,10 +157,9 @@ def build_tinygrad(w: Workload, dropout: float | None = None) -> Callable[[objec
     return step
 
 
-def build_torch(w: Workload, dropout: float | None = None) -> Callable[[object, object], float]:
+def build_torch(w: MLP, p: float) -> Step:
     import torch
 
-    p = w.dropout if dropout is None else dropout
     torch.manual_seed(2)
     modules: list = []
     weights = initial_weights(w)
@@ -158,4 +204,4 @@ def inputs_for(implementation: str, data: list[tuple[np.ndarray, np.ndarray]]) -
     return data
 
 
-BUILDERS = {"numpy": build_reference, "tinygrad_edu": build_tinygrad, "pytorch": build_torch}
+MLP_BUILDERS = {"numpy": build_reference, "tinygrad_edu": build_tinygrad, "pytorch": build_torch}

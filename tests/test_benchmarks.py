@@ -1,0 +1,27 @@
+"""The benchmark's hand-written baseline computes what tinygrad_edu computes (no timing here)."""
+import pytest
+
+from benchmarks.run import check_agreement
+from benchmarks.timing import paired_ratio, quartiles
+from benchmarks.workloads import WORKLOADS
+
+
+@pytest.mark.parametrize("key", ["W1", "W2", "W3"])
+def test_reference_and_tinygrad_agree_on_first_two_losses(key):
+    losses = check_agreement(key, ["numpy", "tinygrad_edu"])
+    assert losses["numpy"] == pytest.approx(losses["tinygrad_edu"], rel=1e-5)
+
+
+def test_floor_and_tiny_variants_run():
+    w = WORKLOADS["W2"]
+    w.floor_step()()
+    tiny = w.tiny()
+    assert tiny.sizes == (1,) * len(w.sizes) and tiny.batch == 2
+    x, t = tiny.batches(count=1)[0]
+    assert tiny.build("numpy")(x, t) == pytest.approx(0.0, abs=1e-6)  # one class: nothing to lose
+
+
+def test_paired_ratio_pairs_rounds_not_medians():
+    per_round = {"a": [1.0, 4.0, 2.0], "b": [2.0, 2.0, 1.0]}
+    assert paired_ratio(per_round, "a", "b") == (1.25, 2.0, 2.0)
+    assert quartiles([3.0]) == (3.0, 3.0, 3.0)
