@@ -63,3 +63,41 @@ def chain_backward(lengths: tuple[int, ...] = (10_000, 30_000, 100_000), repeats
             del y
         per_op[n] = min(samples)  # noise only ever adds time
     return per_op
+
+
+def optimizer_step(parameters: int = 20, size: int = 100, repeats: int = 500) -> dict[str, dict[str, float]]:
+    """CPU microseconds of one optimizer step over `parameters` small tensors, flat path on and off.
+
+    Process time, not wall time: on a shared machine it leaves out the time other processes hold
+    the core. Each setting runs 7 times, interleaved; the median is reported.
+    """
+    import tinygrad_edu as tg
+    from tinygrad_edu import optim
+    from tinygrad_edu.optim import _flat
+
+    rng = np.random.default_rng(0)
+    makers = {"Adam": lambda ps: optim.Adam(ps), "SGD momentum": lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9),
+              "SGD": lambda ps: optim.SGD(ps, lr=0.1)}
+    flat_limit = _flat.FLAT_MAX_SIZE
+    results: dict[str, dict[str, float]] = {}
+    try:
+        for name, make in makers.items():
+            samples: dict[str, list[float]] = {"flat": [], "one by one": []}
+            for _ in range(7):
+                for mode, limit in (("flat", flat_limit), ("one by one", 0)):
+                    _flat.FLAT_MAX_SIZE = limit
+                    params = [tg.tensor(rng.standard_normal(size).astype(np.float32), requires_grad=True)
+                              for _ in range(parameters)]
+                    for p in params:
+                        p.grad = tg.tensor(rng.standard_normal(size).astype(np.float32))
+                    opt = make(params)
+                    for _ in range(10):
+                        opt.step()
+                    start = time.process_time()
+                    for _ in range(repeats):
+                        opt.step()
+                    samples[mode].append((time.process_time() - start) / repeats * 1e6)
+            results[name] = {mode: statistics.median(values) for mode, values in samples.items()}
+    finally:
+        _flat.FLAT_MAX_SIZE = flat_limit
+    return results

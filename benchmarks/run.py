@@ -135,6 +135,10 @@ def main(argv: list[str] | None = None) -> None:
     print("\n| per-op overhead | microseconds |\n|---|---|")
     for name, value in overhead.items():
         print(f"| {name} | {value:.2f} |")
+    steps = micro.optimizer_step(repeats=100 if args.quick else 500)
+    print("\n| optimizer step, 20 parameters of 100 elements | flat, CPU us | one by one, CPU us |\n|---|---|---|")
+    for name, value in steps.items():
+        print(f"| {name} | {value['flat']:.1f} | {value['one by one']:.1f} |")
     chain = micro.chain_backward((1_000, 3_000, 10_000) if args.quick else (10_000, 30_000, 100_000))
     print("\n| chain length | backward, us per op |\n|---|---|")
     for n, value in chain.items():

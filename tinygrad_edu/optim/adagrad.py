@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from ._steps import lr_over_root_
 from .optimizer import Optimizer, ParamsT, regularized_gradient
 
 
@@ -48,8 +49,4 @@ class Adagrad(Optimizer):
         total = state["sum"]
         np.multiply(d, d, out=work)
         total += work
-        np.sqrt(total, out=work)
-        work += group["eps"]
-        np.divide(d, work, out=work)
-        work *= -group["lr"] / (1 + (step - 1) * group["lr_decay"])
-        param += work
+        param -= lr_over_root_(d, total, group["eps"], group["lr"] / (1 + (step - 1) * group["lr_decay"]), work)

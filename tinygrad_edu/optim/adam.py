@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from ._steps import lr_over_root_, moving_average_, moving_average_of_square_
 from .optimizer import Optimizer, ParamsT, regularized_gradient
 
 CONVENTIONS = ("pytorch", "book")
@@ -63,13 +64,8 @@ class Adam(Optimizer):
                 state["max_exp_avg_sq"] = np.zeros_like(param)
         state["step"] = step = state["step"] + 1
         exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
-        np.subtract(d, exp_avg, out=work)  # m + (1 - beta1)(d - m), the form of torch's lerp_
-        work *= 1 - beta1
-        exp_avg += work
-        exp_avg_sq *= beta2
-        np.multiply(d, d, out=work)
-        work *= 1 - beta2
-        exp_avg_sq += work
+        moving_average_(exp_avg, d, 1 - beta1, work)  # m: EMA of g
+        moving_average_of_square_(exp_avg_sq, d, beta2, work)  # v: EMA of g^2
         if group["amsgrad"]:
             second = state["max_exp_avg_sq"]
             np.maximum(second, exp_avg_sq, out=second)
@@ -77,17 +73,11 @@ class Adam(Optimizer):
             second = exp_avg_sq
         bias_correction1 = 1 - beta1 ** step
         root_correction2 = math.sqrt(1 - beta2 ** step)
-        np.sqrt(second, out=work)
-        if group["convention"] == "book":
-            step_size = lr * root_correction2 / bias_correction1
-        else:
-            work /= root_correction2
-            step_size = lr / bias_correction1
-        work += group["eps"]
-        np.divide(exp_avg, work, out=work)
-        work *= -step_size
-        param += work
-
+        if group["convention"] == "book":  # eps beside the root of the uncorrected v
+            lr_over_root_(exp_avg, second, group["eps"], lr * root_correction2 / bias_correction1, work)
+        else:  # eps beside the root of the bias-corrected v
+            lr_over_root_(exp_avg, second, group["eps"], lr / bias_correction1, work, root_scale=root_correction2)
+        param -= work
 
 class AdamW(Adam):
     """torch.optim.AdamW: Adam with decoupled weight decay, default weight_decay=1e-2."""

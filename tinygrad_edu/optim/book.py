@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from ._steps import lr_over_root_, moving_average_of_square_
 from .optimizer import Optimizer, ParamsT
 
 
@@ -88,9 +89,8 @@ class AdaGrad(Optimizer):
             state["h"] = np.zeros_like(param)
         h = state["h"]
         np.multiply(grad, grad, out=work)
-        h += work
-        _divide_by_root(grad, h, group["eps"], group["lr"], work)
-        param -= work
+        h += work  # h <- h + g * g
+        param -= lr_over_root_(grad, h, group["eps"], group["lr"], work)
 
 
 class RMSProp(Optimizer):
@@ -109,17 +109,6 @@ class RMSProp(Optimizer):
         if not state:
             state["h"] = np.zeros_like(param)
         h = state["h"]
-        h *= decay_rate
-        np.multiply(grad, grad, out=work)
-        work *= 1 - decay_rate
-        h += work
-        _divide_by_root(grad, h, group["eps"], group["lr"], work)
-        param -= work
+        moving_average_of_square_(h, grad, decay_rate, work)
+        param -= lr_over_root_(grad, h, group["eps"], group["lr"], work)
 
-
-def _divide_by_root(grad: np.ndarray, h: np.ndarray, eps: float, lr: float, out: np.ndarray) -> None:
-    """out = lr * grad / (sqrt(h) + eps), computed in `out` without temporaries."""
-    np.sqrt(h, out=out)
-    out += eps
-    np.divide(grad, out, out=out)
-    out *= lr

@@ -8,7 +8,11 @@ their position across all groups. `step()` lives here, once: it runs the closure
 groups and their parameters, skips those without a gradient, and hands each remaining one to the
 subclass's `_update(group, param, grad, state, work)`, which is only the update rule. A rule
 updates `param` and its state arrays in place with NumPy ufuncs (`out=`) and never writes into
-`grad`, which may be a view shared with another tensor. See docs/nn_and_optim.md.
+`grad`, which may be a view shared with another tensor. Because every rule is elementwise,
+step() first hands a group's small parameters to _flat.py, which runs the rule once on all of
+them concatenated (PyTorch's multi-tensor "foreach" idea); the named steps the rules share
+(EMA of g^2, lr * g / (sqrt(h) + eps)) are in _steps.py. See docs/nn_and_optim.md and
+docs/performance.md.
 """
 from __future__ import annotations
 
@@ -21,6 +25,7 @@ import numpy as np
 
 from .._grad_mode import enable_grad
 from ..tensor import Tensor
+from ._flat import FlatGroup, flat_candidates
 
 ParamsT = Iterable[Tensor] | Iterable[dict[str, Any]]
 
@@ -54,6 +59,8 @@ class Optimizer:
         self.param_groups: list[dict[str, Any]] = []
         self._scratch_buffers: dict[np.dtype, np.ndarray] = {}
         self._scratch_views: dict[tuple[np.dtype, tuple[int, ...]], np.ndarray] = {}
+        self._flat_groups: dict[int, tuple[dict[str, Any], dict[np.dtype, FlatGroup]]] = {}
+        self._grad_zeros: dict[Tensor, np.ndarray] = {}
         groups = list(params)
         if not groups:
             raise ValueError("optimizer got an empty parameter list")
@@ -106,15 +113,26 @@ class Optimizer:
         self.param_groups.append(group)
 
     def zero_grad(self, set_to_none: bool = True) -> None:
-        """Forget every parameter's gradient: set `.grad` to None (default) or to a fresh zero array."""
+        """Forget every parameter's gradient: set `.grad` to None (default) or to zeros.
+
+        Neither allocates an array after the first call: the zeros are an array the optimizer
+        owns per parameter and refills in place. An array the optimizer did not hand out (one the
+        user assigned, possibly shared with another tensor) is never written to.
+        """
         for group in self.param_groups:
             for p in group["params"]:
                 if p.grad is None:
                     continue
                 if set_to_none:
                     p.grad = None
-                else:  # a new array: the old one may be a view shared with another gradient
-                    p.grad = Tensor._from_op(np.zeros_like(p.grad.data), None)
+                    continue
+                zeros = self._grad_zeros.get(p)
+                if zeros is None or zeros.shape != p.data.shape or zeros.dtype != p.data.dtype:
+                    zeros = self._grad_zeros[p] = np.zeros_like(p.data)
+                else:
+                    zeros.fill(0)
+                if p.grad.data is not zeros or p.grad.grad_fn is not None:
+                    p.grad = Tensor._from_op(zeros, None)
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Update every parameter whose `.grad` is not None, once; return the closure's loss.
@@ -128,9 +146,10 @@ class Optimizer:
                 loss = closure()
         states, update, scratch = self.state, self._update, self._scratch
         for group in self.param_groups:
+            updated = self._step_flat(group)
             for p in group["params"]:
                 grad = p.grad
-                if grad is None:
+                if grad is None or id(p) in updated:
                     continue  # no gradient: no update and no state, as PyTorch
                 param = p.data
                 state = states.get(p, {})
@@ -138,6 +157,27 @@ class Optimizer:
                 if state:  # a rule that keeps nothing (SGD without momentum) leaves no entry
                     states[p] = state
         return loss
+
+    def _step_flat(self, group: dict[str, Any]) -> set[int]:
+        """Update the group's small parameters a dtype at a time (see _flat.py); return their ids."""
+        saved_group, plans = self._flat_groups.get(id(group), (None, {}))
+        if saved_group is not group:  # a new group, or groups replaced by load_state_dict
+            live = {id(g) for g in self.param_groups}
+            self._flat_groups = {key: value for key, value in self._flat_groups.items() if key in live}
+            plans = {}
+            self._flat_groups[id(group)] = (group, plans)
+        updated: set[int] = set()
+        for dtype, params in flat_candidates(group["params"]).items():
+            plan = plans.get(dtype)
+            if plan is None or not plan.matches(params, self.state):
+                param_states = [self.state.get(p) or {} for p in params]
+                if not FlatGroup.can_merge(params, param_states):
+                    plans.pop(dtype, None)
+                    continue  # e.g. parameters at different step counts: one by one
+                plan = plans[dtype] = FlatGroup(params, param_states)
+            plan.step(self._update, group, self.state)
+            updated |= plan.ids
+        return updated
 
     def _scratch(self, like: np.ndarray) -> np.ndarray:
         """A work array shaped like `like`, carved out of one reused buffer per dtype.

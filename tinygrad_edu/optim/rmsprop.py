@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from ._steps import moving_average_, moving_average_of_square_
 from .optimizer import Optimizer, ParamsT, regularized_gradient
 
 
@@ -53,15 +54,10 @@ class RMSprop(Optimizer):
                 state["grad_avg"] = np.zeros_like(param)
         state["step"] += 1
         square_avg = state["square_avg"]
-        square_avg *= alpha
-        np.multiply(d, d, out=work)
-        work *= 1 - alpha
-        square_avg += work
+        moving_average_of_square_(square_avg, d, alpha, work)  # EMA of g^2
         if group["centered"]:
             grad_avg = state["grad_avg"]
-            np.subtract(d, grad_avg, out=work)
-            work *= 1 - alpha
-            grad_avg += work
+            moving_average_(grad_avg, d, 1 - alpha, work)  # EMA of g
             np.multiply(grad_avg, grad_avg, out=work)
             np.subtract(square_avg, work, out=work)
             np.sqrt(work, out=work)
