@@ -157,6 +157,12 @@ def _split_at(x: np.ndarray, size: int) -> tuple[np.ndarray, ...]:
     return tuple(np.split(x, list(range(size, x.shape[0], size)), axis=0))
 
 
+def _np_scatter_add(x: np.ndarray, index: np.ndarray, rows: int) -> np.ndarray:
+    out = np.zeros((rows,) + x.shape[1:])
+    np.add.at(out, index, x)
+    return out
+
+
 LABELS = np.array([0, 2, 1, 2])
 LABELS_IGNORED = np.array([0, -100, 2, 1])
 CLASS_WEIGHT = np.array([0.5, 2.0, 1.25])
@@ -296,6 +302,8 @@ SHAPE = [
     OpSpec("expand_new_axis", lambda x: x.expand(3, *([-1] * x.ndim)), lambda x: np.broadcast_to(x, (3,) + x.shape)),
     OpSpec("broadcast_to_size1", lambda x: x.broadcast_to(tuple(4 if n == 1 else n for n in x.shape)),
            lambda x: np.broadcast_to(x, tuple(4 if n == 1 else n for n in x.shape))),
+    OpSpec("sum_to_first_axis", lambda x: x.sum_to((1,) + x.shape[1:]), lambda x: x.sum(0, keepdims=True),
+           shapes=_first_at_least(2)),
     OpSpec("cat_dim0", lambda a, b, c: tg.cat([a, b, c]), lambda a, b, c: np.concatenate([a, b, c]), 3,
            shapes=_along(0, 3)),
     OpSpec("cat_dim1", lambda a, b: tg.cat([a, b], dim=1), lambda a, b: np.concatenate([a, b], 1), 2,
@@ -331,6 +339,8 @@ INDEXING = [
     OpSpec("getitem_bool_rows", lambda x: x[np.array([True, False, True])], lambda x: x[np.array([True, False, True])],
            shapes=st.tuples(shapes(1, 3).map(lambda s: (3,) + s[1:]))),
     OpSpec("getitem_mask_from_data", lambda x: x[x.data > 0], lambda x: x[x > 0], kinks=(0.0,), smooth=False),
+    OpSpec("scatter_add_repeated", lambda x: x.scatter_add(ROW_INDEX, (3,) + x.shape[1:]),
+           lambda x: _np_scatter_add(x, ROW_INDEX, 3), shapes=st.tuples(shapes(1, 3).map(lambda s: (5,) + s[1:]))),
 ]
 
 SOFTMAX = [

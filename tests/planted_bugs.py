@@ -19,11 +19,21 @@ class Square(Function):
     def backward(ctx, grad_out):
         return grad_out * 2.0 * ctx.inputs[0]
 
+    @staticmethod
+    def jvp(ctx, tangent):
+        return tangent * 2.0 * ctx.inputs[0]
+
 
 class SquareForgetsTwo(Square):
     @staticmethod
     def backward(ctx, grad_out):
         return grad_out * ctx.inputs[0]  # planted: the factor 2 is missing
+
+
+class SquareJvpForgetsTwo(Square):
+    @staticmethod
+    def jvp(ctx, tangent):
+        return tangent * ctx.inputs[0]  # planted: the factor 2 is missing (backward is right)
 
 
 class TransposeOnlyReshapes(Function):

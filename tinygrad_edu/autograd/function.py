@@ -8,11 +8,16 @@ so the same formula serves plain backward and `create_graph=True`. See docs/arch
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from .. import _grad_mode
+
+# Forward-mode AD: while a `forward_ad.dual_level()` is active, the function that pushes tangents
+# through each new node (set and restored by forward_ad.py, so this file need not import it).
+forward_rule: Callable[[Context, tuple[Any, ...], TensorBase], None] | None = None
 
 
 class TensorBase:
@@ -68,8 +73,8 @@ class Context:
     def output(self) -> TensorBase:
         """The forward result as a Tensor whose grad_fn is this node (so create_graph sees it)."""
         self._check_not_freed("output")
-        output = self._anchor()._from_op(self.output_data, self)
-        return output
+        # An unrecorded node (forward mode under no_grad) gives a constant: nothing to backward into.
+        return self._anchor()._from_op(self.output_data, self if self.needs_input_grad else None)
 
     def _anchor(self) -> TensorBase:
         for candidate in self.inputs:
@@ -140,7 +145,11 @@ class Function:
             if isinstance(out, tuple | list):
                 raise TypeError(f"{cls.__name__}.forward returned {len(out)} values; a Function has one output")
             out = np.asarray(out)
-        if not record:
-            return anchor._from_op(out, None)
-        ctx.output_data = out  # an array, not the Tensor: no reference cycle through grad_fn
-        return anchor._from_op(out, ctx)
+        if record:
+            ctx.output_data = out  # an array, not the Tensor: no reference cycle through grad_fn
+            result = anchor._from_op(out, ctx)
+        else:
+            result = anchor._from_op(out, None)
+        if forward_rule is not None:  # one check: zero cost unless a dual level is active
+            forward_rule(ctx, args, result)
+        return result

@@ -5,6 +5,7 @@ Layer L2. Inputs of a binary op arrive with equal shapes whenever they require g
 returns gradients of exactly its inputs' shapes. A Python scalar operand stays a plain number
 (no gradient, no array allocation). Conventions at kinks follow PyTorch: relu'(0) = 0,
 abs'(0) = 0, clip passes the gradient at its bounds, maximum/minimum split ties evenly.
+Each `jvp` (forward mode) gets None as the tangent of such a plain-number operand.
 """
 from __future__ import annotations
 
@@ -24,6 +25,12 @@ class Add(Function):
     def backward(ctx: Context, grad_out):
         return grad_out, grad_out
 
+    @staticmethod
+    def jvp(ctx: Context, ta, tb):
+        """d(a+b) = da + db"""
+        return _present_sum(ta, tb)
+
+
 
 class Sub(Function):
     """d(a-b)/da = 1,  d(a-b)/db = -1"""
@@ -35,6 +42,12 @@ class Sub(Function):
     @staticmethod
     def backward(ctx: Context, grad_out):
         return grad_out, (-grad_out if ctx.needs_input_grad[1] else None)
+
+    @staticmethod
+    def jvp(ctx: Context, ta, tb):
+        """d(a-b) = da - db"""
+        return _present_sum(ta, None if tb is None else -tb)
+
 
 
 class Mul(Function):
@@ -50,6 +63,13 @@ class Mul(Function):
         needs_a, needs_b = ctx.needs_input_grad
         return (grad_out * b if needs_a else None), (grad_out * a if needs_b else None)
 
+    @staticmethod
+    def jvp(ctx: Context, ta, tb):
+        """d(a*b) = da b + a db"""
+        a, b = ctx.inputs
+        return _present_sum(None if ta is None else ta * b, None if tb is None else a * tb)
+
+
 
 class Div(Function):
     """d(a/b)/da = 1/b,  d(a/b)/db = -a/b^2 = -(a/b)/b"""
@@ -64,6 +84,13 @@ class Div(Function):
         grad_a = grad_out / b
         return grad_a, (-(grad_a * ctx.output) if ctx.needs_input_grad[1] else None)
 
+    @staticmethod
+    def jvp(ctx: Context, ta, tb):
+        """d(a/b) = da/b - (a/b) db/b"""
+        b = ctx.inputs[1]
+        return _present_sum(None if ta is None else ta / b, None if tb is None else -(ctx.output * tb / b))
+
+
 
 class Neg(Function):
     """d(-x)/dx = -1"""
@@ -75,6 +102,12 @@ class Neg(Function):
     @staticmethod
     def backward(ctx: Context, grad_out):
         return -grad_out
+
+    @staticmethod
+    def jvp(ctx: Context, t):
+        """d(-x) = -dx"""
+        return -t
+
 
 
 class Pow(Function):
@@ -94,6 +127,16 @@ class Pow(Function):
         grad_b = grad_out * ctx.output * log_a if needs_b else None
         return grad_a, grad_b
 
+    @staticmethod
+    def jvp(ctx: Context, ta, tb):
+        """d(a^b) = b a^(b-1) da + a^b log(a) db"""
+        a, b = ctx.inputs
+        via_a = ta * b * a ** (b - 1) if ta is not None else None
+        if tb is not None:  # the base may be a plain number (2 ** x), which has no .log()
+            log_a = a.log() if isinstance(a, TensorBase) else float(np.log(a))
+        return _present_sum(via_a, ctx.output * log_a * tb if tb is not None else None)
+
+
 
 class Exp(Function):
     """d exp(x)/dx = exp(x)"""
@@ -105,6 +148,12 @@ class Exp(Function):
     @staticmethod
     def backward(ctx: Context, grad_out):
         return grad_out * ctx.output
+
+    @staticmethod
+    def jvp(ctx: Context, t):
+        """d exp(x) = exp(x) dx"""
+        return t * ctx.output
+
 
 
 class Log(Function):
@@ -118,6 +167,12 @@ class Log(Function):
     def backward(ctx: Context, grad_out):
         return grad_out / ctx.inputs[0]
 
+    @staticmethod
+    def jvp(ctx: Context, t):
+        """d log(x) = dx / x"""
+        return t / ctx.inputs[0]
+
+
 
 class Sqrt(Function):
     """d sqrt(x)/dx = 1 / (2 sqrt(x))"""
@@ -129,6 +184,12 @@ class Sqrt(Function):
     @staticmethod
     def backward(ctx: Context, grad_out):
         return grad_out / (ctx.output * 2)
+
+    @staticmethod
+    def jvp(ctx: Context, t):
+        """d sqrt(x) = dx / (2 sqrt(x))"""
+        return t / (ctx.output * 2)
+
 
 
 class Abs(Function):
@@ -142,6 +203,12 @@ class Abs(Function):
     def backward(ctx: Context, grad_out):
         return grad_out * np.sign(ctx.inputs[0].data)
 
+    @staticmethod
+    def jvp(ctx: Context, t):
+        """d|x| = sign(x) dx"""
+        return t * np.sign(ctx.inputs[0].data)
+
+
 
 class Sin(Function):
     """d sin(x)/dx = cos(x)"""
@@ -153,6 +220,12 @@ class Sin(Function):
     @staticmethod
     def backward(ctx: Context, grad_out):
         return grad_out * ctx.inputs[0].cos()
+
+    @staticmethod
+    def jvp(ctx: Context, t):
+        """d sin(x) = cos(x) dx"""
+        return t * ctx.inputs[0].cos()
+
 
 
 class Cos(Function):
@@ -166,6 +239,12 @@ class Cos(Function):
     def backward(ctx: Context, grad_out):
         return -(grad_out * ctx.inputs[0].sin())
 
+    @staticmethod
+    def jvp(ctx: Context, t):
+        """d cos(x) = -sin(x) dx"""
+        return -(t * ctx.inputs[0].sin())
+
+
 
 class Tanh(Function):
     """d tanh(x)/dx = 1 - tanh(x)^2"""
@@ -178,6 +257,13 @@ class Tanh(Function):
     def backward(ctx: Context, grad_out):
         y = ctx.output
         return grad_out * (1 - y * y)
+
+    @staticmethod
+    def jvp(ctx: Context, t):
+        """d tanh(x) = (1 - tanh(x)^2) dx"""
+        y = ctx.output
+        return t * (1 - y * y)
+
 
 
 class Sigmoid(Function):
@@ -195,6 +281,13 @@ class Sigmoid(Function):
         y = ctx.output
         return grad_out * y * (1 - y)
 
+    @staticmethod
+    def jvp(ctx: Context, t):
+        """d sigmoid(x) = sigmoid(x) (1 - sigmoid(x)) dx"""
+        y = ctx.output
+        return t * y * (1 - y)
+
+
 
 class Softplus(Function):
     """d log(1 + exp(x))/dx = sigmoid(x)"""
@@ -207,6 +300,12 @@ class Softplus(Function):
     def backward(ctx: Context, grad_out):
         return grad_out * ctx.inputs[0].sigmoid()
 
+    @staticmethod
+    def jvp(ctx: Context, t):
+        """d softplus(x) = sigmoid(x) dx"""
+        return t * ctx.inputs[0].sigmoid()
+
+
 
 class ReLU(Function):
     """d relu(x)/dx = 1 where x > 0, else 0 (0 at the kink, as PyTorch)"""
@@ -218,6 +317,12 @@ class ReLU(Function):
     @staticmethod
     def backward(ctx: Context, grad_out):
         return grad_out * (ctx.output_data > 0)
+
+    @staticmethod
+    def jvp(ctx: Context, t):
+        """d relu(x) = dx where x > 0, else 0"""
+        return t * (ctx.output_data > 0)
+
 
 
 class LeakyReLU(Function):
@@ -232,6 +337,13 @@ class LeakyReLU(Function):
         x, slope = ctx.inputs
         return grad_out * np.where(x.data > 0, 1, slope).astype(x.data.dtype), None
 
+    @staticmethod
+    def jvp(ctx: Context, t, _):
+        """d leaky_relu(x) = dx where x > 0, else slope dx"""
+        x, slope = ctx.inputs
+        return t * np.where(x.data > 0, 1, slope).astype(x.data.dtype)
+
+
 
 class Clip(Function):
     """d clip(x, lo, hi)/dx = 1 where lo <= x <= hi (bounds included, as PyTorch), else 0"""
@@ -242,22 +354,51 @@ class Clip(Function):
 
     @staticmethod
     def backward(ctx: Context, grad_out):
-        x, low, high = ctx.inputs
-        inside = np.ones(x.data.shape, dtype=bool)
-        if low is not None:
-            inside &= x.data >= low
-        if high is not None:
-            inside &= x.data <= high
-        return grad_out * inside, None, None
+        return grad_out * _inside(ctx), None, None
+
+    @staticmethod
+    def jvp(ctx: Context, t, *_):
+        """d clip(x, lo, hi) = dx where lo <= x <= hi, else 0"""
+        return t * _inside(ctx)
+
+
+
+def _inside(ctx: Context) -> np.ndarray:
+    """Where clip(x, low, high) passes x through: low <= x <= high, bounds included."""
+    x, low, high = ctx.inputs
+    inside = np.ones(x.data.shape, dtype=bool)
+    if low is not None:
+        inside &= x.data >= low
+    if high is not None:
+        inside &= x.data <= high
+    return inside
+
+
+def _winner_weights(ctx: Context, wins, dtype) -> tuple[np.ndarray, np.ndarray]:
+    """How much of max/min(a, b) each side owns: 1 where it `wins`, 1/2 at a tie, 0 where it loses."""
+    a, b = (x.data if isinstance(x, TensorBase) else x for x in ctx.inputs)
+    tie = (a == b).astype(dtype) * 0.5
+    return wins(a, b).astype(dtype) + tie, wins(b, a).astype(dtype) + tie
 
 
 def _split_by_winner(ctx: Context, grad_out, wins) -> tuple:
-    """Gradients of max/min(a, b): 1 to the side that `wins`, 1/2 to each at a tie, 0 to the loser."""
-    a, b = (x.data if isinstance(x, TensorBase) else x for x in ctx.inputs)
-    tie, dtype = (a == b).astype(grad_out.data.dtype) * 0.5, grad_out.data.dtype
+    """Gradients of max/min(a, b): each side gets grad_out times its share (_winner_weights)."""
+    weight_a, weight_b = _winner_weights(ctx, wins, grad_out.data.dtype)
     needs_a, needs_b = ctx.needs_input_grad
-    return (grad_out * (wins(a, b).astype(dtype) + tie) if needs_a else None,
-            grad_out * (wins(b, a).astype(dtype) + tie) if needs_b else None)
+    return grad_out * weight_a if needs_a else None, grad_out * weight_b if needs_b else None
+
+
+def _blend_by_winner(ctx: Context, ta, tb, wins):
+    """Tangent of max/min(a, b): each side's tangent times its share (_winner_weights)."""
+    weight_a, weight_b = _winner_weights(ctx, wins, ctx.output_data.dtype)
+    return _present_sum(None if ta is None else ta * weight_a, None if tb is None else tb * weight_b)
+
+
+def _present_sum(first, second):
+    """first + second, where either may be None: a plain-number operand (x + 2.0) has no tangent."""
+    if first is None:
+        return second
+    return first if second is None else first + second
 
 
 class Maximum(Function):
@@ -271,6 +412,12 @@ class Maximum(Function):
     def backward(ctx: Context, grad_out):
         return _split_by_winner(ctx, grad_out, np.greater)
 
+    @staticmethod
+    def jvp(ctx: Context, ta, tb):
+        """d max(a,b) = da where a > b, db where b > a, (da + db)/2 at ties"""
+        return _blend_by_winner(ctx, ta, tb, np.greater)
+
+
 
 class Minimum(Function):
     """d min(a,b)/da = 1 where a < b, 1/2 at ties, else 0 (and symmetrically for b)"""
@@ -282,6 +429,12 @@ class Minimum(Function):
     @staticmethod
     def backward(ctx: Context, grad_out):
         return _split_by_winner(ctx, grad_out, np.less)
+
+    @staticmethod
+    def jvp(ctx: Context, ta, tb):
+        """d min(a,b) = da where a < b, db where b < a, (da + db)/2 at ties"""
+        return _blend_by_winner(ctx, ta, tb, np.less)
+
 
 
 class Where(Function):
@@ -298,6 +451,12 @@ class Where(Function):
         return (None, grad_out * condition if needs_a else None,
                 grad_out * ~condition if needs_b else None)
 
+    @staticmethod
+    def jvp(ctx: Context, _, ta, tb):
+        """d where(c, a, b) = where(c, da, db)"""
+        return Where.apply(ctx.inputs[0], 0.0 if ta is None else ta, 0.0 if tb is None else tb)
+
+
 
 class Cast(Function):
     """d x.to(dtype)/dx = 1 (the gradient is cast back to x's dtype)"""
@@ -309,3 +468,8 @@ class Cast(Function):
     @staticmethod
     def backward(ctx: Context, grad_out):
         return grad_out.to(ctx.inputs[0].data.dtype), None
+
+    @staticmethod
+    def jvp(ctx: Context, t, _):
+        """d x.to(dtype) = dx.to(dtype)"""
+        return t.to(ctx.inputs[1])

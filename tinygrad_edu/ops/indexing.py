@@ -31,6 +31,12 @@ class GetItem(Function):
         x, index = ctx.inputs
         return grad_out.scatter_add(index, x.data.shape, needs_accumulation(index)), None
 
+    @staticmethod
+    def jvp(ctx: Context, t, _):
+        """d x[index] = dx[index]"""
+        return GetItem.apply(t, ctx.inputs[1])
+
+
 
 class ScatterAdd(Function):
     """d scatter_add(g, index, shape)/dg = the gradient read back at index (getitem)"""
@@ -47,3 +53,9 @@ class ScatterAdd(Function):
     @staticmethod
     def backward(ctx: Context, grad_out):
         return grad_out[ctx.inputs[1]], None, None, None
+
+    @staticmethod
+    def jvp(ctx: Context, t, *_):
+        """d scatter_add(g, index, shape) = scatter_add(dg, index, shape)"""
+        _, index, shape, accumulate = ctx.inputs
+        return ScatterAdd.apply(t, index, shape, accumulate)

@@ -34,6 +34,13 @@ class MatMul(Function):
         grad_b = (a2.transpose(-1, -2) @ g2).sum_to(b2.shape).reshape(b.shape) if needs_b else None
         return grad_a, grad_b
 
+    @staticmethod
+    def jvp(ctx: Context, ta, tb):
+        """d(A@B) = dA @ B + A @ dB"""
+        a, b = ctx.inputs
+        return MatMul.apply(ta, b) + MatMul.apply(a, tb)
+
+
 
 class Linear(Function):
     """d(x W^T + b)/dx = dY W,  d/dW = dY^T x,  d/db = dY summed over all but the last axis"""
@@ -58,3 +65,9 @@ class Linear(Function):
         if needs_bias:
             grad_bias = grad_out.sum(axis=0)
         return grad_x, grad_weight, grad_bias
+
+    @staticmethod
+    def jvp(ctx: Context, tx, tw, tb):
+        """d(x W^T + b) = dx W^T + x dW^T + db"""
+        x, weight, _ = ctx.inputs
+        return Linear.apply(tx, weight, None) + Linear.apply(x, tw, tb)

@@ -52,3 +52,15 @@ class BatchNormTrain(Function):
         if needs_bias:
             grad_bias = grad_out.sum(axes)
         return grad_x, grad_weight, grad_bias, None, None, None, None
+
+    @staticmethod
+    def jvp(ctx: Context, tx, tw, tb, *_):
+        """d y = (dx - mean(dx) - xh mean(xh dx)) / sqrt(var + eps) * weight + xh dweight + dbias"""
+        x, weight, bias, mean, _, axes, eps = ctx.inputs
+        centred = x - x.mean(axes, keepdims=True)  # statistics as functions of x, like create_graph
+        inv_std = 1 / ((centred * centred).mean(axes, keepdims=True) + eps).sqrt()
+        normalised = centred * inv_std
+        out = (tx - tx.mean(axes, keepdims=True) - normalised * (tx * normalised).mean(axes, keepdims=True)) * inv_std
+        if weight is not None:
+            out = out * weight.reshape(mean.shape) + normalised * tw.reshape(mean.shape)
+        return out + tb.reshape(mean.shape) if bias is not None else out

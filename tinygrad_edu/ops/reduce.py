@@ -31,6 +31,13 @@ class Sum(Function):
         grad = grad_out.reshape(kept_shape(x.data.shape, axis))
         return grad.broadcast_to(x.data.shape), None, None
 
+    @staticmethod
+    def jvp(ctx: Context, t, *_):
+        """d sum(x) = sum(dx): summing is linear"""
+        _, axis, keepdims = ctx.inputs
+        return Sum.apply(t, axis, keepdims)
+
+
 
 class Max(Function):
     """d max(x)/dx = 1/k at each of the k elements equal to the maximum, else 0"""
@@ -46,3 +53,11 @@ class Max(Function):
         is_max = x.data == ctx.output_data.reshape(shape)
         share = is_max / is_max.sum(axis=axis, keepdims=True)  # ties share the gradient evenly
         return grad_out.reshape(shape) * share.astype(x.data.dtype), None, None
+
+    @staticmethod
+    def jvp(ctx: Context, t, *_):
+        """d max(x) = the mean of dx over the elements equal to the maximum"""
+        x, axis, keepdims = ctx.inputs
+        is_max = x.data == ctx.output_data.reshape(kept_shape(x.data.shape, axis))
+        share = (is_max / is_max.sum(axis=axis, keepdims=True)).astype(x.data.dtype)
+        return Sum.apply(t * share, axis, keepdims)

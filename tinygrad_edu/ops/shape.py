@@ -22,6 +22,12 @@ class Reshape(Function):
     def backward(ctx: Context, grad_out):
         return grad_out.reshape(ctx.inputs[0].data.shape), None
 
+    @staticmethod
+    def jvp(ctx: Context, t, _):
+        """d reshape(x) = reshape(dx)"""
+        return Reshape.apply(t, ctx.inputs[1])
+
+
 
 class Transpose(Function):
     """d permute(x, axes)/dx: the gradient permuted by the inverse permutation"""
@@ -34,6 +40,12 @@ class Transpose(Function):
     def backward(ctx: Context, grad_out):
         axes = ctx.inputs[1]
         return grad_out.permute(*np.argsort(axes).tolist()), None
+
+    @staticmethod
+    def jvp(ctx: Context, t, _):
+        """d permute(x, axes) = permute(dx, axes)"""
+        return Transpose.apply(t, ctx.inputs[1])
+
 
 
 def summed_axes(shape: tuple[int, ...], target: tuple[int, ...]) -> tuple[int, ...]:
@@ -54,6 +66,12 @@ class BroadcastTo(Function):
     def backward(ctx: Context, grad_out):
         return grad_out.sum_to(ctx.inputs[0].data.shape), None
 
+    @staticmethod
+    def jvp(ctx: Context, t, _):
+        """d broadcast_to(x, shape) = broadcast_to(dx, shape)"""
+        return BroadcastTo.apply(t, ctx.inputs[1])
+
+
 
 class SumTo(Function):
     """d sum_to(x, shape)/dx = the gradient broadcast back to x's shape (broadcast_to)"""
@@ -66,6 +84,12 @@ class SumTo(Function):
     @staticmethod
     def backward(ctx: Context, grad_out):
         return grad_out.broadcast_to(ctx.inputs[0].data.shape), None
+
+    @staticmethod
+    def jvp(ctx: Context, t, _):
+        """d sum_to(x, shape) = sum_to(dx, shape)"""
+        return SumTo.apply(t, ctx.inputs[1])
+
 
 
 class Cat(Function):
@@ -84,3 +108,8 @@ class Cat(Function):
             grads.append(grad_out[(slice(None),) * axis + (slice(start, stop),)] if needs else None)
             start = stop
         return tuple(grads)
+
+    @staticmethod
+    def jvp(ctx: Context, _, *tangents):
+        """d cat(xs, axis) = cat(dxs, axis)"""
+        return Cat.apply(ctx.inputs[0], *tangents)

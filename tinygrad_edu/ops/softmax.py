@@ -53,6 +53,13 @@ class LogSoftmax(Function):
         axis = ctx.inputs[1]
         return grad_out - ctx.output.exp() * grad_out.sum(axis=axis, keepdims=True), None
 
+    @staticmethod
+    def jvp(ctx: Context, t, _):
+        """d log_softmax(x) = dx - sum(softmax(x) * dx) along the axis"""
+        axis = ctx.inputs[1]
+        return t - (ctx.output.exp() * t).sum(axis=axis, keepdims=True)
+
+
 
 class NLLLoss(Function):
     """d nll/d logp[n, c] = -w_n / W where c = target[n] (W = sum of w for 'mean', 1 for 'sum'), else 0
@@ -73,6 +80,13 @@ class NLLLoss(Function):
         if reduction == "none":
             grad_out = grad_out.reshape(-1, 1)
         return grad_out * (onehot * -scale), None, None, None
+
+    @staticmethod
+    def jvp(ctx: Context, t, *_):
+        """d nll(logp) = nll(dlogp): the loss is linear in the log-probabilities"""
+        _, target, row_weights, reduction = ctx.inputs
+        return NLLLoss.apply(t, target, row_weights, reduction)
+
 
 
 class SoftmaxCrossEntropy(Function):
@@ -97,3 +111,12 @@ class SoftmaxCrossEntropy(Function):
         if reduction == "none":
             grad_out = grad_out.reshape(-1, 1)
         return grad_out * per_unit, None, None, None
+
+    @staticmethod
+    def jvp(ctx: Context, t, *_):
+        """d CE = sum over classes of (softmax(x) - onehot) * w_n / W * dx, reduced like the loss"""
+        x, target, row_weights, reduction = ctx.inputs
+        onehot, scale = target_pattern(x.data.shape, target, row_weights, reduction, x.data.dtype)
+        probabilities = x.softmax(1) if _grad_mode.enabled else np.exp(ctx.log_probs)
+        per_row = (t * ((probabilities - onehot) * scale)).sum(axis=1)
+        return per_row if reduction == "none" else per_row.sum()
