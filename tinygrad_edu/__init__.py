@@ -8,6 +8,7 @@ from . import autograd, data, functional, nn, optim, viz
 from ._dtypes import get_default_dtype, set_default_dtype
 from ._grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .autograd import Function, grad
+from .autograd import functional as _autograd_functional  # binds tg.autograd.functional, as in torch
 from .creation import (arange, eye, from_numpy, full, ones, ones_like, rand, randint, randn, tensor, zeros,
                        zeros_like)
 from .gradcheck import GradcheckError, check_module, gradcheck, gradgradcheck, numerical_gradient

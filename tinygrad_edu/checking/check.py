@@ -20,7 +20,7 @@ from ..random import generator
 from ..tensor import Tensor
 from .causes import backward_failure, diagnose
 from .jacobian import (Probe, analytic_vjps, build_probes, differentiable, draw_projections, element_index,
-                       numerical_jvps)
+                       forward_jvps, numerical_jvps)
 from .numerical import PreparedInputs, call, evaluate, prepare_inputs
 from .report import Cause, Entry, GradcheckError, GradcheckResult, PairResult
 from .sweep import sweep_probes
@@ -30,22 +30,25 @@ WORST_ROWS = 5
 
 def check_gradients(fn: Callable[..., Any], inputs: Sequence[Any] | Tensor, *, eps: float = 1e-6,
                     atol: float = 1e-5, rtol: float = 1e-3, fast_mode: bool = False,
-                    eps_sweep: bool = False) -> GradcheckResult:
+                    eps_sweep: bool = False, check_forward_ad: bool = False) -> GradcheckResult:
     """The structured result of gradcheck (never raises for a mismatch, only for unusable input)."""
-    return run_check(fn, prepare_inputs(inputs), eps, atol, rtol, fast_mode, eps_sweep, order=1)
+    return run_check(fn, prepare_inputs(inputs), eps, atol, rtol, fast_mode, eps_sweep, order=1,
+                     check_forward_ad=check_forward_ad)
 
 
 def gradcheck(fn: Callable[..., Any], inputs: Sequence[Any] | Tensor, eps: float = 1e-6, atol: float = 1e-5,
               rtol: float = 1e-3, raise_exception: bool = True, *, fast_mode: bool = False,
-              eps_sweep: bool = False) -> bool:
+              eps_sweep: bool = False, check_forward_ad: bool = False) -> bool:
     """True when backprop matches central differences for every output, input and element.
 
     Inputs that require grad are checked in float64 copies (the originals are untouched); a
     failure raises GradcheckError whose message is the report and whose `.result` is the
     data. fast_mode compares random projections u^T J v instead of the whole Jacobian;
-    eps_sweep adds (and prints) a table of the error against the step size.
+    eps_sweep adds (and prints) a table of the error against the step size. check_forward_ad
+    also compares J v from forward mode (the ops' jvp rules) with central differences.
     """
-    result = check_gradients(fn, inputs, eps=eps, atol=atol, rtol=rtol, fast_mode=fast_mode, eps_sweep=eps_sweep)
+    result = check_gradients(fn, inputs, eps=eps, atol=atol, rtol=rtol, fast_mode=fast_mode, eps_sweep=eps_sweep,
+                             check_forward_ad=check_forward_ad)
     return _finish(result, raise_exception)
 
 
@@ -86,7 +89,7 @@ def _finish(result: GradcheckResult, raise_exception: bool) -> bool:
 
 
 def run_check(fn: Callable[..., Any], prepared: PreparedInputs, eps: float, atol: float, rtol: float,
-              fast_mode: bool, eps_sweep: bool, order: int) -> GradcheckResult:
+              fast_mode: bool, eps_sweep: bool, order: int, check_forward_ad: bool = False) -> GradcheckResult:
     """The whole check on prepared (float64) inputs; `order` only changes the wording of the report."""
     values, checked = prepared.values, prepared.checked
     result = GradcheckResult(order, fast_mode, eps, atol, rtol, prepared.upcast, prepared.skipped,
@@ -111,15 +114,45 @@ def run_check(fn: Callable[..., Any], prepared: PreparedInputs, eps: float, atol
     for probe in probes:
         pair, kinks = _compare(probe, probes, fn, values, base, remeasure, eps, atol, rtol, order)
         if kinks and fast_mode:
-            full = run_check(fn, prepared, eps, atol, rtol, False, eps_sweep, order)
+            full = run_check(fn, prepared, eps, atol, rtol, False, eps_sweep, order, check_forward_ad)
             full.notes.insert(0, "fast mode: a random direction crossed a point where the function is not "
                                  "differentiable, so the full Jacobian was checked to isolate it")
             return full
         result.pairs.append(pair)
+    if check_forward_ad:
+        try:
+            result.pairs.extend(_forward_pairs(fn, values, outputs, probes, atol, rtol))
+        except (RuntimeError, TypeError, ValueError) as error:
+            result.causes.append(Cause("forward_ad", f"forward mode failed: {error}"))
     result.notes.extend(_notes(outputs, probes, atol))
     if eps_sweep:
         result.sweep = sweep_probes(fn, values, base, probes)
     return result
+
+
+def _forward_pairs(fn: Callable[..., Any], values: Sequence[Any], outputs: Sequence[Tensor], probes: list[Probe],
+                   atol: float, rtol: float) -> list[PairResult]:
+    """Forward-mode U^T J V against central differences, pair by pair; entries at a kink are skipped."""
+    sizes = [out.data.size for out in outputs]
+    forward = {i: forward_jvps(fn, values, i, probe.directions, sizes)
+               for i, probe in {p.input: p for p in probes}.items()}
+    pairs = []
+    for probe in probes:
+        analytic, numerical = probe.numerical(forward[probe.input][probe.output]), probe.numerical()
+        tolerance = atol + rtol * np.abs(numerical)
+        kinks = np.abs(probe.jump_size()) > tolerance
+        failing = ~(np.abs(analytic - numerical) <= tolerance) & ~kinks
+        pair = PairResult(probe.output, probe.input, probe.output_shape, probe.input_shape, int(analytic.size),
+                          int(failing.sum()), int(kinks.sum()), mode="forward")
+        if failing.any():
+            rows, columns = np.nonzero(failing)
+            worst = np.argsort(-np.abs(analytic - numerical)[rows, columns], kind="stable")[:WORST_ROWS]
+            pair.worst = [Entry(probe.label(int(rows[t]), int(columns[t])), float(analytic[rows[t], columns[t]]),
+                                float(numerical[rows[t], columns[t]])) for t in worst]
+            pair.causes = [Cause("forward_ad", "J v from forward mode differs from central differences: a jvp rule "
+                                               "on the way is wrong (backward is compared on its own)")]
+        pairs.append(pair)
+    return pairs
 
 
 def _nondeterminism(fn: Callable[..., Any], values: Sequence[Any], base: list[np.ndarray]) -> Cause | None:

@@ -6,7 +6,8 @@ differences along V): the checker compares U^T J V from both sides. Full mode ta
 identities, so the whole Jacobian is compared entry by entry (one backward per output element,
 two forwards per input element). Fast mode draws a few random U and V from the library
 generator, so a big tensor costs a few passes. Every cotangent is random or a unit vector,
-never all ones: a backward that permutes its gradient cannot hide. See docs/gradcheck.md.
+never all ones: a backward that permutes its gradient cannot hide. `forward_jvps` gets J V a
+third way, by forward mode, for gradcheck(check_forward_ad=True). See docs/gradcheck.md.
 """
 from __future__ import annotations
 
@@ -16,10 +17,11 @@ from typing import Any
 
 import numpy as np
 
+from ..autograd import forward_ad
 from ..autograd.engine import grad as autograd_grad
 from ..random import generator
 from ..tensor import Tensor
-from .numerical import directional
+from .numerical import call, directional
 
 PROJECTIONS = 2  # cotangents and directions per pair in fast mode: enough to tell a factor from a pattern
 
@@ -54,19 +56,23 @@ class Probe:
         j = self.jump if jump is None else jump
         return j if self.cotangents is None else self.cotangents.T @ j
 
-    def direction(self, column: int) -> np.ndarray:
-        size = int(np.prod(self.input_shape))
-        if self.directions is not None:
-            return self.directions[:, column]
-        unit = np.zeros(size)
-        unit[column] = 1.0
-        return unit
+    def direction(self, index: int) -> np.ndarray:
+        return column(self.directions, index, int(np.prod(self.input_shape)))
 
     def label(self, row: int, column: int) -> str:
         """How an entry is named in the report: its Jacobian indices, or its projection numbers."""
         if self.cotangents is not None:
             return f"u{row} . J v{column}"
         return f"{element_index(row, self.output_shape)}, {element_index(column, self.input_shape)}"
+
+
+def column(matrix: np.ndarray | None, index: int, size: int) -> np.ndarray:
+    """Column `index` of `matrix`, or of the size x size identity when `matrix` is None (full mode)."""
+    if matrix is not None:
+        return matrix[:, index]
+    unit = np.zeros(size)
+    unit[index] = 1.0
+    return unit
 
 
 def element_index(flat: int, shape: tuple[int, ...]) -> str:
@@ -103,11 +109,7 @@ def analytic_vjps(outputs: Sequence[Tensor], values: Sequence[Any], checked: Seq
         columns = out.data.size if u is None else u.shape[1]
         vjps: dict[int, np.ndarray | None] = {i: None for i in checked}
         for c in range(columns):
-            if u is None:
-                seed = np.zeros(out.data.size)
-                seed[c] = 1.0
-            else:
-                seed = u[:, c]
+            seed = column(u, c, out.data.size)
             grads = autograd_grad(out, wanted, seed.reshape(out.data.shape), retain_graph=True, allow_unused=True)
             for i, g in zip(checked, grads):
                 if g is None:
@@ -131,16 +133,30 @@ def numerical_jvps(fn: Callable[..., Any], values: Sequence[Any], base: list[np.
     jvps = [np.zeros((b.size, len(columns))) for b in base]
     jumps = [np.zeros((b.size, len(columns))) for b in base]
     for slot, c in enumerate(columns):
-        if directions is None:
-            d = np.zeros(size)
-            d[c] = 1.0
-        else:
-            d = directions[:, c]
+        d = column(directions, c, size)
         central, jump = directional(fn, values, base, position, d, h)
         for k in range(len(base)):
             jvps[k][:, slot] = central[k]
             jumps[k][:, slot] = jump[k]
     return jvps, jumps
+
+
+def forward_jvps(fn: Callable[..., Any], values: Sequence[Any], position: int, directions: np.ndarray | None,
+                 output_sizes: Sequence[int]) -> list[np.ndarray]:
+    """J V for every output by forward mode (the ops' jvp rules): one pass per direction column."""
+    x = values[position]
+    columns = x.data.size if directions is None else directions.shape[1]
+    jvps = [np.zeros((size, columns)) for size in output_sizes]
+    for c in range(columns):
+        d = column(directions, c, x.data.size)
+        with forward_ad.dual_level():
+            dual = forward_ad.make_dual(x, Tensor(d.reshape(x.shape)))
+            outputs = call(fn, [dual if v is x else v for v in values])
+            for k, out in enumerate(outputs):
+                tangent = forward_ad.unpack_dual(out).tangent
+                if tangent is not None and k < len(jvps):
+                    jvps[k][:, c] = np.asarray(tangent.data, dtype=np.float64).reshape(-1)
+    return jvps
 
 
 def build_probes(fn: Callable[..., Any], outputs: Sequence[Tensor], values: Sequence[Any], checked: Sequence[int],

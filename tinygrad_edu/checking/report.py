@@ -15,7 +15,7 @@ from typing import Any
 CAUSE_KINDS = (
     "constant_factor", "sign", "transposed", "missing_gradient", "wrong_saved_tensor", "missing_broadcast_sum",
     "wrong_shape", "backward_error", "nondeterministic", "constant_output", "missing_mask", "non_finite",
-    "step_size", "unexplained",
+    "step_size", "unexplained", "forward_ad",
 )
 
 
@@ -58,6 +58,7 @@ class PairResult:
     worst: list[Entry] = field(default_factory=list)
     causes: list[Cause] = field(default_factory=list)
     skipped_at: list[str] = field(default_factory=list)
+    mode: str = "reverse"  # "forward": forward-mode J v (check_forward_ad) against central differences
 
     @property
     def passed(self) -> bool:
@@ -132,7 +133,8 @@ def format_table(header: list[str], rows: list[list[str]], indent: str = "  ") -
 
 def _pair_lines(pair: PairResult, fast_mode: bool) -> list[str]:
     what = "projections u^T J v" if fast_mode else "Jacobian entries"
-    head = (f"output {pair.output} {pair.output_shape} w.r.t. input {pair.input} {pair.input_shape}: "
+    mode = "forward mode: " if pair.mode == "forward" else ""
+    head = (f"{mode}output {pair.output} {pair.output_shape} w.r.t. input {pair.input} {pair.input_shape}: "
             f"{pair.failed} of {pair.compared} {what} differ")
     lines = [head]
     for cause in pair.causes:
