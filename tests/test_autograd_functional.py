@@ -138,7 +138,8 @@ def test_create_graph_keeps_the_result_differentiable():
     jac = AF.jacobian(lambda t: t.sin() * t.sum(), x, create_graph=True)
     assert jac.requires_grad
     jac.sum().backward()
-    # d/dx_k sum_ij d(sin(x_i) S)/dx_j = d/dx_k [sum_i cos(x_i) S + n sum_i sin(x_i)] = -sin(x_k) S + sum cos + n cos(x_k)
+    # sum_ij d(sin(x_i) S)/dx_j = sum_i cos(x_i) S + n sum_i sin(x_i), S = sum(x); its derivative
+    # in x_k is -sin(x_k) S + sum_i cos(x_i) + n cos(x_k)
     a, s = x.data, x.data.sum()
     np.testing.assert_allclose(x.grad.data, -np.sin(a) * s + np.cos(a).sum() + 3 * np.cos(a), atol=1e-6)
     plain = AF.jacobian(lambda t: t.sin() * t.sum(), x)

@@ -67,6 +67,16 @@ def test_simplenet_gradient_properties(tmp_path):
     np.testing.assert_allclose(results["row_ratio"], 1.5, rtol=1e-12)
 
 
+def test_forward_vs_reverse_jacobians_agree_and_both_sweeps_run(tmp_path):
+    results = run("forward_vs_reverse", out_dir=tmp_path)
+    for vary in ("n", "m"):
+        assert [row[vary] for row in results[vary]] == [1, 4]
+        for row in results[vary]:
+            assert row["max_difference"] < 1e-12
+            assert set(row["seconds"]) == {"forward-mode", "reverse-mode"}
+    assert (tmp_path / "jacobian_forward_vs_reverse.png").exists()
+
+
 def test_parse_args_defaults_and_flags():
     args = common.parse_args("An example.\n\nMore text.", [])
     assert (args.quick, args.convention, args.dataset, args.data_dir, args.seed) == (False, "pytorch", "auto", None, 0)

@@ -53,7 +53,9 @@ def _forward_and_reverse(fn, arrays, rng):
     jvps = [np.zeros(out.shape) if t is None else t.data for out, t in zip(outs, tangents)]
     us = [rng.standard_normal(out.shape) for out in outs]
     live = [(out, tg.tensor(u)) for out, u in zip(outs, us) if out.requires_grad]
-    grads = tg.autograd.grad([o for o, _ in live], xs, [u for _, u in live], allow_unused=True) if live else [None] * len(xs)
+    grads = [None] * len(xs)
+    if live:
+        grads = tg.autograd.grad([o for o, _ in live], xs, [u for _, u in live], allow_unused=True)
     vjps = [np.zeros(a.shape) if g is None else g.data for a, g in zip(arrays, grads)]
     return outs, jvps, vjps, us, vs
 
@@ -303,3 +305,17 @@ def test_gradcheck_checks_forward_mode_too():
     assert "forward mode: output 0 (3,) w.r.t. input 0 (3,): 3 of 9 Jacobian entries differ" in result.report()
     assert tg.gradcheck(Square.apply, [x], check_forward_ad=True)
     assert tg.gradcheck(lambda t: t.relu().log_softmax(0), [x], check_forward_ad=True)
+
+
+def test_trace_forward_records_each_tangent_in_forward_order():
+    x = tg.tensor(2.0, dtype=np.float64, name="x")
+    y = tg.tensor(3.0, dtype=np.float64, name="y")
+    with fwAD.dual_level(), tg.trace_forward() as trace:
+        dual = fwAD.make_dual(x, tg.tensor(1.0, dtype=np.float64))
+        f = (dual * y).sin() + dual
+    assert [(s.op, s.inputs) for s in trace.steps] == [
+        ("make_dual", ("x",)), ("Mul", ("#0",)), ("Sin", ("#1",)), ("Add", ("#2", "#0"))]
+    np.testing.assert_allclose([s.tangent.item() for s in trace.steps], [1.0, 3.0, 3 * np.cos(6), 3 * np.cos(6) + 1])
+    np.testing.assert_allclose(trace.steps[-1].value, f.data)
+    assert str(trace).splitlines()[0].split() == ["step", "op", "reads", "value", "tangent"]
+    assert fwAD.tracer is None and len(trace) == 4

@@ -22,6 +22,7 @@ LAYERS = {
     "ops": 2,
     "tensor": 3, "creation": 3,
     "functional": 4, "gradcheck": 4, "checking": 4, "viz": 4, "trace": 4, "testing": 4,
+    "forward_trace": 4,
     "nn": 5,
     "optim": 6, "data": 6, "serialization": 6, "training": 6, "_files": 0,
 }

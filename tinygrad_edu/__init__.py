@@ -15,6 +15,7 @@ from .gradcheck import GradcheckError, check_module, gradcheck, gradgradcheck, n
 from .random import manual_seed
 from .serialization import load, save
 from .tensor import Tensor, cat, stack, where
+from .forward_trace import trace_forward
 from .trace import trace_backward
 
 __version__ = "0.1.0"
@@ -24,5 +25,6 @@ __all__ = [
     "Function", "GradcheckError", "Tensor", "arange", "autograd", "cat", "enable_grad", "eye", "from_numpy", "full",
     "functional", "get_default_dtype", "grad", "gradcheck", "gradgradcheck", "is_grad_enabled", "manual_seed",
     "nn", "no_grad", "numerical_gradient", "ones", "ones_like", "optim", "rand", "randint", "randn",
-    "set_default_dtype", "set_grad_enabled", "stack", "tensor", "trace_backward", "viz", "where", "zeros", "zeros_like",
+    "set_default_dtype", "set_grad_enabled", "stack", "tensor", "trace_backward", "trace_forward", "viz", "where",
+    "zeros", "zeros_like",
 ]

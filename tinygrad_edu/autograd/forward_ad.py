@@ -51,6 +51,8 @@ class _Level:
 
 
 _current: _Level | None = None
+# A recorder set by tinygrad_edu.forward_trace.trace_forward() (layer L4) while its block runs.
+tracer: Any = None
 
 
 class Alias(Function):
@@ -130,6 +132,8 @@ def make_dual(tensor: TensorBase, tangent: TensorBase, *, level: int | None = No
     if tangent.data.dtype != tensor.data.dtype:
         tangent = tangent.to(tensor.data.dtype)
     active.set_tangent(dual, tangent)
+    if tracer is not None:
+        tracer.record(make_dual, (tensor,), (None,), dual, tangent)
     return dual
 
 
@@ -178,7 +182,10 @@ def push_tangents(ctx: Context, args: tuple[Any, ...], result: TensorBase) -> No
         function.forward_rule = push_tangents
     if tangent is None:
         return
-    level.set_tangent(result, _checked_tangent(cls, tangent, result))  # type: ignore[union-attr]
+    tangent = _checked_tangent(cls, tangent, result)
+    level.set_tangent(result, tangent)  # type: ignore[union-attr]
+    if tracer is not None:
+        tracer.record(cls, args, found, result, tangent)
 
 
 def _checked_tangent(cls: type, tangent: Any, result: TensorBase) -> TensorBase:
