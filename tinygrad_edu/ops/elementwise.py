@@ -321,7 +321,7 @@ class ReLU(Function):
     @staticmethod
     def jvp(ctx: Context, t):
         """d relu(x) = dx where x > 0, else 0"""
-        return t * (ctx.output_data > 0)
+        return t * (ctx.output.data > 0)
 
 
 
@@ -390,7 +390,7 @@ def _split_by_winner(ctx: Context, grad_out, wins) -> tuple:
 
 def _blend_by_winner(ctx: Context, ta, tb, wins):
     """Tangent of max/min(a, b): each side's tangent times its share (_winner_weights)."""
-    weight_a, weight_b = _winner_weights(ctx, wins, ctx.output_data.dtype)
+    weight_a, weight_b = _winner_weights(ctx, wins, ctx.output.data.dtype)
     return _present_sum(None if ta is None else ta * weight_a, None if tb is None else tb * weight_b)
 
 

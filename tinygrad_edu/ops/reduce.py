@@ -58,6 +58,6 @@ class Max(Function):
     def jvp(ctx: Context, t, *_):
         """d max(x) = the mean of dx over the elements equal to the maximum"""
         x, axis, keepdims = ctx.inputs
-        is_max = x.data == ctx.output_data.reshape(kept_shape(x.data.shape, axis))
+        is_max = x.data == ctx.output.data.reshape(kept_shape(x.data.shape, axis))
         share = (is_max / is_max.sum(axis=axis, keepdims=True)).astype(x.data.dtype)
         return Sum.apply(t * share, axis, keepdims)
