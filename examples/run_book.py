@@ -65,12 +65,14 @@ RUNS: list[tuple[str, list[str]]] = [
     ("ch6_hyperparameter_search", ["--convention", "pytorch"]),
     ("fashion_mlp", []),
     ("demo", []),
+    ("forward_vs_reverse", []),
     # The two nets the headline claim is about, over 5 seeds; the Fashion MLP once (it is the slowest).
     ("compare_torch", ["--only", "two-layer", "--only", "ch6", "--seeds", "0", "1", "2", "3", "4"]),
     ("compare_torch", ["--only", "fashion-mlp"]),
 ]
 WITHOUT_IMAGES = {"ch4_numerical_differentiation", "ch4_gradient_field", "ch4_gradient_descent", "ch4_simplenet",
-                  "ch5_computational_graph", "ch6_optimizer_paths", "ch6_activation_histograms"}
+                  "ch5_computational_graph", "ch6_optimizer_paths", "ch6_activation_histograms",
+                  "forward_vs_reverse"}
 BOOK_SHOPPING = ("price 220, dApple 2.2, dApple_num 110, dTax 200; "
                  "with oranges: price 715, dOrange 3.3, dOrange_num 165, dTax 650")
 
