@@ -17,14 +17,14 @@ import pytest
 PACKAGE = Path(__file__).resolve().parent.parent / "tinygrad_edu"
 
 LAYERS = {
-    "_grad_mode": 0, "_dtypes": 0, "random": 0,
+    "_grad_mode": 0, "_dtypes": 0, "random": 0, "device": 0, "dtype_names": 0,
     "autograd": 1,
     "ops": 2,
     "tensor": 3, "creation": 3,
-    "functional": 4, "gradcheck": 4, "checking": 4, "viz": 4, "trace": 4, "testing": 4,
+    "functional": 4, "tensor_functions": 4, "gradcheck": 4, "checking": 4, "viz": 4, "trace": 4, "testing": 4,
     "forward_trace": 4,
     "nn": 5,
-    "optim": 6, "data": 6, "serialization": 6, "training": 6, "_files": 0,
+    "optim": 6, "data": 6, "utils": 6, "serialization": 6, "training": 6, "_files": 0,
 }
 # Submodules that sit above their package's layer: PyTorch's import path puts
 # torch.autograd.functional inside autograd, but it builds tensors, so it is layer 4.

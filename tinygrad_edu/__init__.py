@@ -1,21 +1,34 @@
 """tinygrad_edu: a small, fast, honest autograd framework on NumPy.
 
 `import tinygrad_edu as tg`: Tensor and its factories, autograd (backward, grad, no_grad,
-Function), the numerical checker, functional (as tg.functional / F). Explicit imports only:
-importing the package has no side effects. See README.md and docs/architecture.md.
+Function), the numerical checker, functional (as tg.functional / F), and PyTorch's top-level
+names (dtypes such as tg.float32, devices, tg.sin/tg.matmul/..., tg.utils.data), so PyTorch code
+runs with only its import line changed (docs/pytorch.md). Explicit imports only: importing the
+package has no side effects. See README.md and docs/architecture.md.
 """
-from . import autograd, data, functional, nn, optim, viz
+from . import autograd, data, functional, nn, optim, utils, viz
 from ._dtypes import get_default_dtype, set_default_dtype
 from ._grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .autograd import Function, grad
 from .autograd import functional as _autograd_functional  # binds tg.autograd.functional, as in torch
-from .creation import (arange, eye, from_numpy, full, ones, ones_like, rand, randint, randn, tensor, zeros,
+from .creation import (arange, empty, empty_like, eye, from_numpy, full, full_like, linspace, logspace, ones,
+                       ones_like, rand, rand_like, randint, randint_like, randn, randn_like, tensor, zeros,
                        zeros_like)
+from .device import accelerator, backends, cuda, device
+from .dtype_names import (bool, double, float, float16, float32, float64, half, int, int8, int16, int32, int64,
+                          long, short, uint8)
+from .forward_trace import trace_forward
 from .gradcheck import GradcheckError, check_module, gradcheck, gradgradcheck, numerical_gradient
-from .random import manual_seed
+from .random import Generator, manual_seed
 from .serialization import load, save
 from .tensor import Tensor, cat, stack, where
-from .forward_trace import trace_forward
+from .tensor_functions import (abs, add, all, allclose, amax, amin, any, argmax, argmin, bmm, broadcast_to, chunk,
+                               clamp, clip, clone, cos, detach, div, divide, eq, equal, exp, flatten, gather, ge, gt,
+                               index_select, is_floating_point, isfinite, isinf, isnan, le, log, log_softmax,
+                               logsumexp, lt, masked_fill, matmul, max, maximum, mean, min, minimum, mm, movedim, mul,
+                               multiply, nan_to_num, ne, neg, negative, numel, permute, pow, relu, reshape,
+                               scatter_add, sigmoid, sin, softmax, split, sqrt, square, squeeze, std, sub, subtract,
+                               sum, t, tanh, transpose, unsqueeze, var)
 from .trace import trace_backward
 
 __version__ = "0.1.0"
@@ -25,6 +38,18 @@ __all__ = [
     "Function", "GradcheckError", "Tensor", "arange", "autograd", "cat", "enable_grad", "eye", "from_numpy", "full",
     "functional", "get_default_dtype", "grad", "gradcheck", "gradgradcheck", "is_grad_enabled", "manual_seed",
     "nn", "no_grad", "numerical_gradient", "ones", "ones_like", "optim", "rand", "randint", "randn",
-    "set_default_dtype", "set_grad_enabled", "stack", "tensor", "trace_backward", "trace_forward", "viz", "where",
-    "zeros", "zeros_like",
+    "set_default_dtype", "set_grad_enabled", "stack", "tensor", "trace_backward", "trace_forward", "viz", "where", "zeros", "zeros_like",
+    # factories, devices and dtypes under PyTorch's names (docs/pytorch.md)
+    "Generator", "accelerator", "backends", "cuda", "device", "empty", "empty_like", "full_like", "linspace",
+    "logspace", "rand_like", "randint_like", "randn_like", "utils",
+    "bool", "double", "float", "float16", "float32", "float64", "half", "int", "int8", "int16", "int32", "int64",
+    "long", "short", "uint8",
+    # Tensor methods as functions (tensor_functions.py)
+    "abs", "add", "all", "allclose", "amax", "amin", "any", "argmax", "argmin", "bmm", "broadcast_to", "chunk",
+    "clamp", "clip", "clone", "cos", "detach", "div", "divide", "eq", "equal", "exp", "flatten", "gather", "ge", "gt",
+    "index_select", "is_floating_point", "isfinite", "isinf", "isnan", "le", "log", "log_softmax", "logsumexp", "lt",
+    "masked_fill", "matmul", "max", "maximum", "mean", "min", "minimum", "mm", "movedim", "mul", "multiply",
+    "nan_to_num", "ne", "neg", "negative", "numel", "permute", "pow", "relu", "reshape", "scatter_add", "sigmoid",
+    "sin", "softmax", "split", "sqrt", "square", "squeeze", "std", "sub", "subtract", "sum", "t", "tanh", "transpose",
+    "unsqueeze", "var",
 ]

@@ -28,3 +28,38 @@ def generator() -> np.random.Generator:
 def seed_from_generator() -> int:
     """An integer seed drawn from the library generator, for components that own a generator."""
     return int(_generator.integers(0, 2**63 - 1))
+
+
+class Generator:
+    """PyTorch's `torch.Generator`: a seedable source of random numbers of its own.
+
+    Pass it as `generator=` to rand/randn/randint, DataLoader and random_split to make those draws
+    reproducible independently of `manual_seed`. `Generator().manual_seed(42)` returns the generator.
+    """
+
+    def __init__(self, device: str = "cpu") -> None:
+        if device not in ("cpu", None):
+            raise RuntimeError(f"Generator: device {device!r} is not available: tinygrad_edu runs on NumPy ('cpu')")
+        self._seed = int(np.random.SeedSequence().entropy % 2**63)
+        self.rng = np.random.default_rng(self._seed)
+
+    def manual_seed(self, seed: int) -> Generator:
+        """Reseed this generator (and return it, so `Generator().manual_seed(0)` reads as in PyTorch)."""
+        if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+            raise ValueError(f"manual_seed expects a non-negative integer, got {seed!r}")
+        self._seed = int(seed)
+        self.rng = np.random.default_rng(self._seed)
+        return self
+
+    def initial_seed(self) -> int:
+        """The seed this generator was last seeded with."""
+        return self._seed
+
+
+def rng_of(generator: Generator | None) -> np.random.Generator:
+    """The NumPy generator to draw from: `generator`'s own, or the library's when None."""
+    if generator is None:
+        return _generator
+    if not isinstance(generator, Generator):
+        raise TypeError(f"generator must be a tinygrad_edu.Generator or None, got {type(generator).__name__}")
+    return generator.rng

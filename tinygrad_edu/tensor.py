@@ -16,11 +16,12 @@ import numpy as np
 
 from . import _grad_mode
 from ._dtypes import get_default_dtype, is_floating, to_array
+from .device import CPU, check_device, device, is_device
 from .autograd import engine
 from .autograd.function import TensorBase
 from .ops.elementwise import (Abs, Add, Cast, Clip, Cos, Div, Exp, LeakyReLU, Log, Maximum, Minimum, Mul, Neg,
                               Pow, ReLU, Sigmoid, Sin, Softplus, Sqrt, Sub, Tanh, Where)
-from .ops.indexing import GetItem, ScatterAdd
+from .ops.indexing import GetItem, ScatterTo
 from .ops.linalg import Linear, MatMul
 from .ops.reduce import Max, Sum
 from .ops.shape import BroadcastTo, Cat, Reshape, SumTo, Transpose
@@ -110,12 +111,12 @@ class Tensor(TensorBase):
 
     def numpy(self) -> np.ndarray:
         """The underlying array (shared, not copied); refused while the tensor requires grad."""
-        if self.requires_grad:
-            raise RuntimeError("numpy() on a tensor that requires grad would leave the graph silently; "
-                               "call tensor.detach().numpy() instead")
+        self._check_leaves_graph("numpy()")
         return self.data
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        """np.asarray(t): the data, refused like numpy() while the tensor requires grad."""
+        self._check_leaves_graph("__array__")
         if dtype is not None and np.dtype(dtype) != self.data.dtype:
             return self.data.astype(dtype)
         return self.data.copy() if copy else self.data
@@ -223,11 +224,13 @@ class Tensor(TensorBase):
     def __pos__(self) -> Tensor:
         return self
 
-    def add(self, other: Any) -> Tensor:
-        return self + other
+    def add(self, other: Any, *, alpha: float = 1) -> Tensor:
+        """self + alpha * other."""
+        return self + other if alpha == 1 else self + other * alpha
 
-    def sub(self, other: Any) -> Tensor:
-        return self - other
+    def sub(self, other: Any, *, alpha: float = 1) -> Tensor:
+        """self - alpha * other."""
+        return self - other if alpha == 1 else self - other * alpha
 
     def mul(self, other: Any) -> Tensor:
         return self * other
@@ -496,13 +499,33 @@ class Tensor(TensorBase):
     def __getitem__(self, index: Any) -> Tensor:
         return GetItem.apply(self, _index_arg(index))
 
-    def scatter_add(self, index: Any, shape: tuple[int, ...], accumulate: bool = True) -> Tensor:
-        """A zero tensor of `shape` with this tensor added at `index` (the adjoint of indexing)."""
-        return ScatterAdd.apply(self, _index_arg(index), tuple(shape), accumulate)
+    def scatter_to(self, index: Any, shape: tuple[int, ...], accumulate: bool = True) -> Tensor:
+        """A zero tensor of `shape` with this tensor placed at `index`, summing repeats if `accumulate`
+        (the adjoint of indexing: GetItem's backward)."""
+        return ScatterTo.apply(self, _index_arg(index), tuple(shape), accumulate)
 
-    # ----- dtype
-    def to(self, dtype: Any) -> Tensor:
-        dtype = np.dtype(dtype)
+    # ----- dtype and device (PyTorch's Tensor.to: a dtype, a device, both, or another tensor)
+    def to(self, *args: Any, dtype: Any = None, device: Any = None, non_blocking: bool = False,
+           copy: bool = False) -> Tensor:
+        """This tensor with another dtype (and/or on `device`, which can only be "cpu"); self when nothing changes.
+
+        `to(dtype)`, `to(device)`, `to(device, dtype)`, `to(other)` (other's dtype) as in PyTorch;
+        `copy=True` always returns a new tensor.
+        """
+        for arg in args:
+            if isinstance(arg, TensorBase):
+                dtype = arg.data.dtype
+            elif is_device(arg):
+                check_device(arg)
+            elif dtype is None:
+                dtype = arg
+            else:
+                raise TypeError(f"to(): got two dtypes, {dtype!r} and {arg!r}")
+        check_device(device)
+        result = self if dtype is None else self._cast(_dtype_arg(dtype, "to"))
+        return result.clone() if copy and result is self else result
+
+    def _cast(self, dtype: np.dtype) -> Tensor:
         if dtype == self.data.dtype:
             return self
         if self.requires_grad and _grad_mode.enabled and not is_floating(dtype):
@@ -510,16 +533,16 @@ class Tensor(TensorBase):
         return Cast.apply(self, dtype)
 
     def float(self) -> Tensor:
-        return self.to(np.float32)
+        return self._cast(np.dtype(np.float32))
 
     def double(self) -> Tensor:
-        return self.to(np.float64)
+        return self._cast(np.dtype(np.float64))
 
     def long(self) -> Tensor:
-        return self.to(np.int64)
+        return self._cast(np.dtype(np.int64))
 
     def bool(self) -> Tensor:
-        return self.to(np.bool_)
+        return self._cast(np.dtype(np.bool_))
 
     # ----- in-place updates (for initialisation and optimizers; never on recorded tensors)
     def _check_in_place(self, what: str) -> None:
@@ -586,6 +609,239 @@ class Tensor(TensorBase):
     def __itruediv__(self, other: Any) -> Tensor:
         return self.div_(other) if self._updates_in_place(other) else self / other
 
+    # ----- PyTorch compatibility: device, dtype queries and casts (docs/pytorch.md)
+    @property
+    def device(self) -> device:
+        """Where the data lives: always device("cpu"), since every tensor is a NumPy array."""
+        return CPU
+
+    @property
+    def is_cuda(self) -> bool:
+        return False
+
+    def cpu(self) -> Tensor:
+        """This tensor (it is already on the CPU)."""
+        return self
+
+    def cuda(self, device: Any = None) -> Tensor:
+        """Refused with a RuntimeError: this build runs on NumPy and has no CUDA device."""
+        check_device("cuda")
+        return self
+
+    def type(self, dtype: Any = None) -> Tensor | str:
+        """`type(dtype)` casts like `to(dtype)`; `type()` names the tensor type ("tinygrad_edu.FloatTensor")."""
+        if dtype is None:
+            return f"tinygrad_edu.{_TYPE_NAMES.get(self.data.dtype, str(self.data.dtype))}"
+        return self._cast(_dtype_arg(dtype, "type"))
+
+    def type_as(self, other: Tensor) -> Tensor:
+        """This tensor cast to `other`'s dtype."""
+        return self._cast(other.data.dtype)
+
+    def is_floating_point(self) -> bool:
+        return is_floating(self.data.dtype)
+
+    def element_size(self) -> int:
+        """Bytes per element (4 for float32)."""
+        return self.data.itemsize
+
+    def nelement(self) -> int:
+        """The number of elements (numel's older name)."""
+        return int(self.data.size)
+
+    def half(self) -> Tensor:
+        return self._cast(np.dtype(np.float16))
+
+    def int(self) -> Tensor:
+        return self._cast(np.dtype(np.int32))
+
+    # ----- PyTorch compatibility: shapes, copies, masks and gathers as Tensor methods
+    def t(self) -> Tensor:
+        """Transpose of a tensor with at most 2 dims (0-d and 1-D come back unchanged), torch.t."""
+        if self.data.ndim > 2:
+            raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {self.data.ndim}D "
+                               f"(shape {self.data.shape}); use transpose(dim0, dim1) or mT")
+        return self.T
+
+    @property
+    def mT(self) -> Tensor:
+        """The last two dimensions swapped (a batch of matrices transposed)."""
+        if self.data.ndim < 2:
+            raise RuntimeError(f"mT needs a tensor with at least 2 dimensions, got shape {self.data.shape}")
+        return self.transpose(-2, -1)
+
+    def view_as(self, other: Tensor) -> Tensor:
+        return self.view(other.shape)
+
+    def reshape_as(self, other: Tensor) -> Tensor:
+        return self.reshape(other.shape)
+
+    def expand_as(self, other: Tensor) -> Tensor:
+        return self.expand(other.shape)
+
+    def clone(self) -> Tensor:
+        """A copy of the data that stays in the graph (the gradient flows back unchanged)."""
+        return Cast.apply(self, self.data.dtype)  # astype always copies; the derivative is 1
+
+    def contiguous(self) -> Tensor:
+        """This tensor: NumPy handles any memory layout, so there is nothing to rearrange."""
+        return self
+
+    def masked_fill(self, mask: Any, value: Any) -> Tensor:
+        """`value` where `mask` is true, this tensor elsewhere (mask broadcasts to this tensor's shape)."""
+        mask_array = _array_of(mask)
+        if mask_array.dtype != np.bool_:
+            raise TypeError(f"masked_fill only supports boolean masks, but got mask with dtype {mask_array.dtype}")
+        if not _broadcasts_to(mask_array.shape, self.data.shape):
+            raise ValueError(f"masked_fill: mask of shape {mask_array.shape} does not broadcast to the tensor's "
+                             f"shape {self.data.shape}")
+        return where(mask_array, _as_tensor(value, self)._cast(self.data.dtype), self)
+
+    def gather(self, dim: int, index: Any) -> Tensor:
+        """out[i][j] = self[index[i][j]][j] for dim=0 (and likewise for every dim); differentiable in self."""
+        return self[_along(self, dim, _index_array(index, self, dim, "gather"))]
+
+    def scatter_add(self, dim: int, index: Any, src: Tensor) -> Tensor:
+        """A copy of self with src[i][j] added at [index[i][j]][j] for dim=0; repeats accumulate."""
+        positions = _index_array(index, self, dim, "scatter_add")
+        src = _as_tensor(src, self)
+        if src.data.ndim != positions.ndim or any(s < n for s, n in zip(src.data.shape, positions.shape)):
+            raise ValueError(f"scatter_add: src of shape {src.data.shape} must be at least as large as index of "
+                             f"shape {positions.shape} in every dim")
+        used = src[tuple(slice(0, n) for n in positions.shape)]
+        return self + used.scatter_to(_along(self, dim, positions), self.data.shape, True)
+
+    def index_select(self, dim: int, index: Any) -> Tensor:
+        """The entries of `index` (a 1-D integer tensor) along `dim`."""
+        positions = _array_of(index)
+        if positions.ndim > 1 or positions.dtype.kind not in "iu":
+            raise ValueError(f"index_select: index must be a 1-D integer tensor, got shape {positions.shape} "
+                             f"and dtype {positions.dtype}")
+        return self[(slice(None),) * _axis(self, dim) + (positions.reshape(-1),)]
+
+    def all(self, dim: Axis = None, keepdim: bool = False) -> Tensor:
+        """True where every element along `dim` (or all of them) is non-zero."""
+        return Tensor._from_op(np.asarray(np.all(self.data, axis=_axes(self, None, dim), keepdims=keepdim)), None)
+
+    def any(self, dim: Axis = None, keepdim: bool = False) -> Tensor:
+        """True where some element along `dim` (or any at all) is non-zero."""
+        return Tensor._from_op(np.asarray(np.any(self.data, axis=_axes(self, None, dim), keepdims=keepdim)), None)
+
+    def isnan(self) -> Tensor:
+        return Tensor._from_op(np.isnan(self.data), None)
+
+    def isinf(self) -> Tensor:
+        return Tensor._from_op(np.isinf(self.data), None)
+
+    def isfinite(self) -> Tensor:
+        return Tensor._from_op(np.isfinite(self.data), None)
+
+    def nan_to_num(self, nan: float = 0.0, posinf: float | None = None, neginf: float | None = None) -> Tensor:
+        """NaN, +inf and -inf replaced (by 0 and the dtype's largest/smallest value unless given); the
+        replaced places get zero gradient."""
+        if not is_floating(self.data.dtype):
+            return self.clone()
+        replaced = np.nan_to_num(self.data, nan=nan, posinf=posinf, neginf=neginf)
+        return where(np.isfinite(self.data), self, Tensor._from_op(replaced, None))
+
+    # ----- PyTorch compatibility: comparisons and products under PyTorch's method names
+    def eq(self, other: Any) -> Tensor:
+        return self == other
+
+    def ne(self, other: Any) -> Tensor:
+        return self != other
+
+    def lt(self, other: Any) -> Tensor:
+        return self < other
+
+    def le(self, other: Any) -> Tensor:
+        return self <= other
+
+    def gt(self, other: Any) -> Tensor:
+        return self > other
+
+    def ge(self, other: Any) -> Tensor:
+        return self >= other
+
+    def equal(self, other: Tensor) -> bool:
+        """True when both tensors have the same shape and the same values."""
+        return self.data.shape == other.data.shape and bool(np.array_equal(self.data, other.data))
+
+    def allclose(self, other: Any, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> bool:
+        """True when |self - other| <= atol + rtol * |other| everywhere (torch.allclose)."""
+        return bool(np.allclose(self.data, _array_of(other), rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+    def mm(self, mat2: Tensor) -> Tensor:
+        """The product of two matrices (2-D only; matmul also handles vectors and batches)."""
+        if self.data.ndim != 2 or mat2.data.ndim != 2:
+            raise RuntimeError(f"mm: both arguments must be matrices, got shapes {self.data.shape} and "
+                               f"{mat2.data.shape}")
+        return self.matmul(mat2)
+
+    def bmm(self, mat2: Tensor) -> Tensor:
+        """Batched matrix products of (b, n, m) and (b, m, p) tensors."""
+        if self.data.ndim != 3 or mat2.data.ndim != 3 or self.data.shape[0] != mat2.data.shape[0]:
+            raise RuntimeError(f"bmm: expected two 3-D tensors with the same batch size, got shapes "
+                               f"{self.data.shape} and {mat2.data.shape}")
+        return self.matmul(mat2)
+
+    # ----- PyTorch compatibility: new tensors with this tensor's dtype (Tensor.new_*)
+    def new_tensor(self, data: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+        """A copy of `data` with this tensor's dtype unless `dtype` is given."""
+        dtype = self.data.dtype if dtype is None else _dtype_arg(dtype, "new_tensor")
+        return _new_leaf(to_array(_array_of(data), dtype), requires_grad, device)
+
+    def new_zeros(self, *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+        return _new_leaf(np.zeros(_shape_arg(size), self._new_dtype(dtype)), requires_grad, device)
+
+    def new_ones(self, *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+        return _new_leaf(np.ones(_shape_arg(size), self._new_dtype(dtype)), requires_grad, device)
+
+    def new_empty(self, *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+        """Uninitialised values (here zeros, so results never depend on leftover memory)."""
+        return _new_leaf(np.zeros(_shape_arg(size), self._new_dtype(dtype)), requires_grad, device)
+
+    def new_full(self, size: Any, fill_value: Any, dtype: Any = None, device: Any = None,
+                 requires_grad: bool = False) -> Tensor:
+        return _new_leaf(np.full(_shape_arg((size,)), fill_value, self._new_dtype(dtype)), requires_grad, device)
+
+    def _new_dtype(self, dtype: Any) -> np.dtype:
+        return self.data.dtype if dtype is None else _dtype_arg(dtype, "new_*")
+
+    # ----- PyTorch compatibility: Python and NumPy protocols
+    def __index__(self) -> int:
+        """`items[t]` and `range(t)` for a one-element integer tensor."""
+        if self.data.size != 1 or self.data.dtype.kind not in "iub":
+            raise TypeError(f"only integer tensors of a single element can be converted to an index "
+                            f"(got dtype {self.data.dtype}, shape {self.data.shape})")
+        return int(self.data.item())
+
+    def __format__(self, format_spec: str) -> str:
+        """`f"{loss:.4f}"` formats the number of a 0-d tensor; other tensors format as their repr."""
+        if self.data.ndim == 0:
+            return format(self.data.item(), format_spec)
+        return object.__format__(self, format_spec)
+
+    def __contains__(self, element: Any) -> bool:
+        """`x in t`: some element of t equals x."""
+        if not isinstance(element, TensorBase | int | float | bool | np.number | np.bool_):
+            raise RuntimeError(f"Tensor.__contains__ only supports Tensor or scalar, but you passed in a "
+                               f"{type(element).__name__}")
+        return bool(np.any(self.data == _array_of(element)))
+
+    def __dlpack__(self, *args: Any, **kwargs: Any) -> Any:
+        """The DLPack capsule of the data, so `np.from_dlpack(t)` shares memory (refused if it requires grad)."""
+        self._check_leaves_graph("__dlpack__")
+        return self.data.__dlpack__(*args, **kwargs)
+
+    def __dlpack_device__(self) -> tuple[int, int]:
+        return self.data.__dlpack_device__()
+
+    def _check_leaves_graph(self, what: str) -> None:
+        if self.requires_grad:
+            raise RuntimeError(f"Can't call {what} on Tensor that requires grad: it would leave the graph "
+                               "silently. Use tensor.detach() first, e.g. tensor.detach().numpy()")
+
 
 def _array_of(value: Any) -> np.ndarray:
     """The array behind a tensor, or the value as an array (the right-hand side of in-place updates)."""
@@ -606,7 +862,7 @@ def _binary(self: Tensor, other: Any, op: type, reflected: bool) -> Tensor:
     """Apply a two-input op with NumPy broadcasting, made explicit in the graph."""
     if type(other) is float or type(other) is int:
         if not is_floating(self.data.dtype) and (type(other) is float or op is Div):
-            self = self.to(get_default_dtype())  # int / int is a float of the default dtype, as in PyTorch
+            self = self._cast(get_default_dtype())  # int / int is a float of the default dtype, as in PyTorch
         # A Python number stays a plain argument: no array to build, no gradient to compute.
         return op.apply(other, self) if reflected else op.apply(self, other)
     if not isinstance(other, Tensor):
@@ -615,7 +871,7 @@ def _binary(self: Tensor, other: Any, op: type, reflected: bool) -> Tensor:
             return _binary(self, other.data.item(), op, reflected)
     a, b = (other, self) if reflected else (self, other)
     if op is Div and not is_floating(a.data.dtype) and not is_floating(b.data.dtype):
-        a = a.to(get_default_dtype())
+        a = a._cast(get_default_dtype())
     if a.data.dtype != b.data.dtype:
         a, b = _float_wins(a, b)
     if a.data.shape != b.data.shape and _grad_mode.enabled:
@@ -628,9 +884,9 @@ def _float_wins(a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
     the float's dtype (NumPy widens int64 with float32 to float64)."""
     a_float, b_float = is_floating(a.data.dtype), is_floating(b.data.dtype)
     if a_float and not b_float:
-        return a, b.to(a.data.dtype)
+        return a, b._cast(a.data.dtype)
     if b_float and not a_float:
-        return a.to(b.data.dtype), b
+        return a._cast(b.data.dtype), b
     return a, b
 
 
@@ -773,3 +1029,47 @@ def _index_arg(index: Any) -> Any:
         return tuple(_index_arg(part) for part in index)
     return index
 
+
+
+_TYPE_NAMES = {np.dtype(np.float32): "FloatTensor", np.dtype(np.float64): "DoubleTensor",
+               np.dtype(np.float16): "HalfTensor", np.dtype(np.int64): "LongTensor", np.dtype(np.int32): "IntTensor",
+               np.dtype(np.int16): "ShortTensor", np.dtype(np.int8): "CharTensor", np.dtype(np.uint8): "ByteTensor",
+               np.dtype(np.bool_): "BoolTensor"}
+
+
+def _dtype_arg(dtype: Any, what: str) -> np.dtype:
+    """`dtype` as a NumPy dtype (tg.float32, np.float32, "float32", float, ...); TypeError naming `what` if not."""
+    try:
+        return np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"{what}(): {dtype!r} is neither a dtype (such as tinygrad_edu.float32) nor a device "
+                        "(such as 'cpu')") from None
+
+
+def _new_leaf(array: np.ndarray, requires_grad: bool, device: Any = None) -> Tensor:
+    """A factory's result: a leaf tensor owning `array`, which may require grad only if floating."""
+    check_device(device)
+    if requires_grad and not is_floating(array.dtype):
+        raise TypeError(f"only floating-point tensors can require grad, got dtype {array.dtype}")
+    out = Tensor._from_op(array, None)
+    out.requires_grad = bool(requires_grad)
+    return out
+
+
+def _index_array(index: Any, t: Tensor, dim: int, what: str) -> np.ndarray:
+    """gather/scatter_add's index: an integer array with as many dims as `t`."""
+    positions = _array_of(index)
+    if positions.dtype.kind not in "iu":
+        raise TypeError(f"{what}(): Expected dtype int64 for index, got {positions.dtype}")
+    if positions.ndim != max(t.data.ndim, 1):
+        raise ValueError(f"{what}(): Index tensor must have the same number of dimensions as input tensor: "
+                         f"index has shape {positions.shape}, input {t.data.shape}")
+    _axis(t, dim)
+    return positions
+
+
+def _along(t: Tensor, dim: int, positions: np.ndarray) -> tuple[np.ndarray, ...]:
+    """The fancy index that reads `positions` along `dim` and the element's own place along every other dim."""
+    grids = list(np.indices(positions.shape, sparse=True))
+    grids[_axis(t, dim)] = positions
+    return tuple(grids)

@@ -18,6 +18,8 @@ import numpy as np
 from .._dtypes import to_array
 from ..autograd.function import TensorBase
 from ..creation import from_numpy
+from ..random import Generator, rng_of
+from .collate import default_collate
 from ..tensor import Tensor
 
 
@@ -64,9 +66,14 @@ class TensorDataset(Dataset):
     def __len__(self) -> int:
         return self._arrays[0].shape[0]
 
-    def __getitem__(self, index: int) -> tuple[Tensor, ...]:
-        position = int(as_index_array([index], len(self))[0])
-        return tuple(Tensor(array[position]) for array in self._arrays)
+    def __getitem__(self, index: int | slice | Sequence[int]) -> tuple[Tensor, ...]:
+        """`(x[index], t[index], ...)`: one sample for an int, a batch for a slice or a list of indices."""
+        if isinstance(index, slice):
+            return tuple(Tensor(array[index]) for array in self._arrays)
+        if isinstance(index, int | np.integer):
+            position = int(as_index_array([index], len(self))[0])
+            return tuple(Tensor(array[position]) for array in self._arrays)
+        return self.__getitems__(_array_of_indices(index))
 
     def __getitems__(self, indices: Sequence[int] | np.ndarray) -> tuple[Tensor, ...]:
         index = as_index_array(indices, len(self))
@@ -75,3 +82,66 @@ class TensorDataset(Dataset):
     def __repr__(self) -> str:
         shapes = ", ".join(str(array.shape) for array in self._arrays)
         return f"TensorDataset({len(self)} samples; shapes {shapes})"
+
+
+def _array_of_indices(indices: Any) -> np.ndarray:
+    return np.asarray(indices.data if isinstance(indices, TensorBase) else indices)
+
+
+class Subset(Dataset):
+    """The samples of `dataset` at `indices`, in that order (what random_split returns)."""
+
+    def __init__(self, dataset: Any, indices: Sequence[int] | np.ndarray) -> None:
+        self.dataset = dataset
+        self.indices = as_index_array(_array_of_indices(indices), len(dataset))
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+    def __getitem__(self, index: int) -> Any:
+        return self.dataset[int(self.indices[index])]
+
+    def __getitems__(self, indices: Sequence[int] | np.ndarray) -> Any:
+        chosen = self.indices[as_index_array(indices, len(self))]
+        if hasattr(self.dataset, "__getitems__"):
+            return self.dataset.__getitems__(chosen)
+        return default_collate([self.dataset[int(i)] for i in chosen])
+
+
+class ConcatDataset(Dataset):
+    """Several datasets one after the other: sample i of the first, then of the second, ..."""
+
+    def __init__(self, datasets: Sequence[Any]) -> None:
+        self.datasets = list(datasets)
+        if not self.datasets:
+            raise ValueError("ConcatDataset: datasets should not be an empty iterable")
+        self.cumulative_sizes = np.cumsum([len(d) for d in self.datasets]).tolist()
+
+    def __len__(self) -> int:
+        return self.cumulative_sizes[-1]
+
+    def __getitem__(self, index: int) -> Any:
+        position = int(as_index_array([index], len(self))[0])
+        which = int(np.searchsorted(self.cumulative_sizes, position, side="right"))
+        start = self.cumulative_sizes[which - 1] if which else 0
+        return self.datasets[which][position - start]
+
+
+def random_split(dataset: Any, lengths: Sequence[int | float], generator: Generator | None = None) -> list[Subset]:
+    """Split `dataset` into non-overlapping random Subsets of the given lengths (or fractions summing to 1).
+
+    Fractions are floored and the leftover samples handed out one each from the first subset on,
+    as in PyTorch; the permutation comes from `generator` (or the library's, see manual_seed).
+    """
+    total = len(dataset)
+    sizes = [int(n) for n in lengths]
+    if all(0 <= n <= 1 for n in lengths) and abs(sum(lengths) - 1) < 1e-9 and sum(sizes) != total:
+        sizes = [int(np.floor(total * fraction)) for fraction in lengths]
+        for i in range(total - sum(sizes)):
+            sizes[i % len(sizes)] += 1
+    if any(n < 0 for n in sizes) or sum(sizes) != total:
+        raise ValueError(f"random_split: sum of input lengths {list(lengths)} does not equal the length of the "
+                         f"input dataset ({total})")
+    order = rng_of(generator).permutation(total)
+    bounds = np.cumsum([0] + sizes)
+    return [Subset(dataset, order[start:stop]) for start, stop in zip(bounds[:-1], bounds[1:])]

@@ -18,6 +18,7 @@ import numpy as np
 
 from .. import functional as F
 from .._dtypes import get_default_dtype
+from ..device import check_device
 from ..tensor import Tensor
 from . import init
 from .module import Module, Parameter
@@ -34,8 +35,10 @@ class Linear(Module):
     `nn.init.kaiming_normal_(layer.weight, nonlinearity="relu")`).
     """
 
-    def __init__(self, in_features: int, out_features: int, bias: bool = True, dtype: Any = None) -> None:
+    def __init__(self, in_features: int, out_features: int, bias: bool = True, device: Any = None,
+                 dtype: Any = None) -> None:
         super().__init__()
+        check_device(device)
         if in_features < 0 or out_features < 0:
             raise ValueError(f"Linear needs non-negative sizes, got in_features={in_features}, "
                              f"out_features={out_features}")

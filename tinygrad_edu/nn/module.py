@@ -16,6 +16,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .._dtypes import is_floating
+from ..device import check_device, is_device
 from ..tensor import Tensor
 
 
@@ -259,8 +260,22 @@ class Module:
             else:
                 param.grad.data = np.zeros_like(param.grad.data)
 
-    def to(self, dtype: Any) -> Module:
-        """Cast floating parameters, their gradients and floating buffers to dtype (keeps the objects)."""
+    def to(self, *args: Any, dtype: Any = None, device: Any = None, non_blocking: bool = False) -> Module:
+        """Cast floating parameters, their gradients and floating buffers to dtype (keeps the objects).
+
+        PyTorch's forms: `to(dtype)`, `to(device)`, `to(device, dtype)`, `to(tensor)`; the device
+        can only be "cpu", where everything already is, so `model.to(device)` returns the model.
+        """
+        for arg in args:
+            if isinstance(arg, Tensor):
+                dtype = arg.dtype
+            elif is_device(arg):
+                check_device(arg)
+            else:
+                dtype = arg
+        check_device(device)
+        if dtype is None:
+            return self
         dtype = np.dtype(dtype)
         if not is_floating(dtype):
             raise TypeError(f"Module.to only accepts floating dtypes, got {dtype}")
@@ -269,6 +284,10 @@ class Module:
                 tensor.data = tensor.data.astype(dtype)
                 if tensor.grad is not None:
                     tensor.grad.data = tensor.grad.data.astype(dtype)
+        return self
+
+    def cpu(self) -> Module:
+        """This module (its tensors are already on the CPU)."""
         return self
 
     def float(self) -> Module:

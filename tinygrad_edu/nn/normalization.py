@@ -15,6 +15,7 @@ import numpy as np
 
 from .. import functional as F
 from .._dtypes import get_default_dtype
+from ..device import check_device
 from ..tensor import Tensor
 from .module import Module, Parameter
 
@@ -30,8 +31,10 @@ class BatchNorm1d(Module):
     """
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
-                 track_running_stats: bool = True, dtype: Any = None, *, bias: bool = True) -> None:
+                 track_running_stats: bool = True, device: Any = None, dtype: Any = None, *,
+                 bias: bool = True) -> None:
         super().__init__()
+        check_device(device)
         if num_features <= 0:
             raise ValueError(f"BatchNorm1d needs num_features > 0, got {num_features}")
         self.num_features = num_features

@@ -1,4 +1,4 @@
-"""Indexing: GetItem and its adjoint ScatterAdd.
+"""Indexing: GetItem and its adjoint ScatterTo.
 
 Layer L2. Reading `x[index]` copies some elements; its gradient adds each element of
 `grad_out` back at the place it was read from. With integer-array indices one place may be
@@ -29,7 +29,7 @@ class GetItem(Function):
     @staticmethod
     def backward(ctx: Context, grad_out):
         x, index = ctx.inputs
-        return grad_out.scatter_add(index, x.data.shape, needs_accumulation(index)), None
+        return grad_out.scatter_to(index, x.data.shape, needs_accumulation(index)), None
 
     @staticmethod
     def jvp(ctx: Context, t, _):
@@ -38,8 +38,8 @@ class GetItem(Function):
 
 
 
-class ScatterAdd(Function):
-    """d scatter_add(g, index, shape)/dg = the gradient read back at index (getitem)"""
+class ScatterTo(Function):
+    """d scatter_to(g, index, shape)/dg = the gradient read back at index (getitem)"""
 
     @staticmethod
     def forward(ctx: Context, g: np.ndarray, index: Any, shape: tuple[int, ...], accumulate: bool) -> np.ndarray:

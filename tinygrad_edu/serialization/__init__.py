@@ -47,8 +47,12 @@ def save(obj: Any, path: str | os.PathLike) -> None:
     atomic_write(path, lambda file: safetensors.write(file, encoder.arrays, {METADATA_KEY: text}))
 
 
-def load(path: str | os.PathLike) -> Any:
+def load(path: str | os.PathLike, map_location: Any = None, *, weights_only: bool | None = None) -> Any:
     """Read a checkpoint written by `save` (or any safetensors file); arrays come back as NumPy arrays.
+
+    Loading is always weights-only: nothing is ever unpickled, so PyTorch's `weights_only=True`
+    is what happens anyway and `weights_only=False` cannot make it load more. `map_location` is
+    accepted for PyTorch code; every array lands on the CPU.
 
     A safetensors file without tinygrad_edu's structure (one written by PyTorch's
     `safetensors.torch.save_file`) loads as a dict of arrays sorted by name. Every malformed,

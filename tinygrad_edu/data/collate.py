@@ -1,0 +1,35 @@
+"""default_collate: a list of samples stacked into one batch of Tensors, field by field.
+
+Layer L6 (imports tensor/creation). DataLoader uses it for datasets without `__getitems__`
+(and whenever no `collate_fn` is given); Subset uses it to batch a dataset that has no
+`__getitems__` of its own. See docs/data.md.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .._dtypes import to_array
+from ..autograd.function import TensorBase
+from ..creation import from_numpy
+from ..tensor import Tensor
+
+
+def _stack_field(values: list[Any]) -> Tensor:
+    """One field of a batch: arrays/Tensors are stacked as they are, Python numbers by tensor rules."""
+    if all(isinstance(v, TensorBase | np.ndarray | np.generic) for v in values):
+        return from_numpy(np.stack([v.data if isinstance(v, TensorBase) else np.asarray(v) for v in values]))
+    return from_numpy(to_array(values))
+
+
+def default_collate(samples: list[Any]) -> Any:
+    """Stack a list of samples into a batch: tuples field by field, dicts key by key."""
+    first = samples[0]
+    if isinstance(first, tuple | list):
+        if any(len(sample) != len(first) for sample in samples):
+            raise ValueError(f"samples of one batch have different lengths: {sorted({len(s) for s in samples})}")
+        return tuple(_stack_field([sample[i] for sample in samples]) for i in range(len(first)))
+    if isinstance(first, dict):
+        return {key: _stack_field([sample[key] for sample in samples]) for key in first}
+    return _stack_field(samples)

@@ -1,0 +1,109 @@
+"""Devices: `device("cpu")`, the one device this build has, and PyTorch's availability checks.
+
+Layer L0 (stdlib only). Every tensor lives in host memory as a NumPy array, so the only device
+is "cpu". PyTorch code names a device everywhere (`x.to(device)`, `zeros(3, device=device)`,
+`model.to(device)`); accepting "cpu" lets that code run unchanged, and asking for "cuda" or
+"mps" fails at once with a RuntimeError that says why instead of running somewhere unexpected.
+`cuda.is_available()` and `backends.mps.is_available()` return False, so the usual
+device-selection line picks "cpu". See docs/pytorch.md.
+"""
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any
+
+_KNOWN_ACCELERATORS = ("cuda", "mps", "xpu", "xla", "meta", "hip", "mtia", "vulkan", "ipu", "hpu")
+
+
+class device:
+    """A device name as PyTorch writes it: `device("cpu")`, `device("cpu", 0)`, `device("cpu:0")`.
+
+    Only "cpu" exists; "cuda", "mps" and other accelerators raise a RuntimeError.
+    """
+
+    __slots__ = ("type", "index")
+
+    def __init__(self, type: str | device, index: int | None = None) -> None:
+        if isinstance(type, device):
+            type, index = type.type, type.index if index is None else index
+        if not isinstance(type, str):
+            raise TypeError(f"device() expects a string such as 'cpu', got {type!r}")
+        name, _, number = type.partition(":")
+        if number:
+            if index is not None:
+                raise ValueError(f"device(): type {type!r} already names an index; do not pass index={index}")
+            if not number.isdigit():
+                raise ValueError(f"device(): invalid device string {type!r} (expected 'cpu' or 'cpu:0')")
+            index = int(number)
+        if name in _KNOWN_ACCELERATORS:
+            raise RuntimeError(f"device {type!r} is not available: tinygrad_edu runs on NumPy, so every tensor "
+                               "lives on the 'cpu' device (use device='cpu')")
+        if name != "cpu":
+            raise RuntimeError(f"Expected one of cpu, cuda, mps device type at start of device string: {type!r}")
+        if index is not None and index != 0:
+            raise RuntimeError(f"device 'cpu:{index}' does not exist: this build has one device, 'cpu'")
+        self.type = "cpu"
+        self.index = index
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, str):
+            try:
+                other = device(other)
+            except (RuntimeError, ValueError):
+                return False
+        return isinstance(other, device) and (self.type, self.index) == (other.type, other.index)
+
+    def __hash__(self) -> int:
+        return hash((self.type, self.index))
+
+    def __str__(self) -> str:
+        return self.type if self.index is None else f"{self.type}:{self.index}"
+
+    def __repr__(self) -> str:
+        return f"device(type={self.type!r})" if self.index is None else \
+            f"device(type={self.type!r}, index={self.index})"
+
+
+CPU = device("cpu")
+
+
+def check_device(value: Any) -> None:
+    """Accept None, "cpu", "cpu:0" or a device; raise for anything else (the `device=` argument)."""
+    if value is None or value is CPU:
+        return
+    device(value)
+
+
+def is_device(value: Any) -> bool:
+    """True for a device object or a string naming a device (also "cuda", which is then refused)."""
+    if isinstance(value, device):
+        return True
+    return isinstance(value, str) and value.partition(":")[0] in ("cpu",) + _KNOWN_ACCELERATORS
+
+
+def _not_available() -> bool:
+    """False: this build has no accelerator (every tensor is a NumPy array on the CPU)."""
+    return False
+
+
+def _no_devices() -> int:
+    """0: this build sees no accelerator devices."""
+    return 0
+
+
+cuda = SimpleNamespace(is_available=_not_available, device_count=_no_devices)
+"""`cuda.is_available()` is False, so `"cuda" if cuda.is_available() else "cpu"` picks "cpu"."""
+
+backends = SimpleNamespace(mps=SimpleNamespace(is_available=_not_available, is_built=_not_available),
+                           cuda=SimpleNamespace(is_built=_not_available))
+"""`backends.mps.is_available()` is False (PyTorch's tutorials check it when choosing a device)."""
+
+
+def _no_accelerator() -> None:
+    """None: there is no current accelerator in this build."""
+    return None
+
+
+accelerator = SimpleNamespace(is_available=_not_available, current_accelerator=_no_accelerator,
+                              device_count=_no_devices)
+"""`accelerator.is_available()` is False (newer tutorials choose their device with it)."""
