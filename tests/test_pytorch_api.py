@@ -25,8 +25,10 @@ def test_device_cpu_is_accepted_everywhere():
 
 @pytest.mark.parametrize("name", ["cuda", "cuda:0", "mps"])
 def test_accelerators_raise_saying_this_build_runs_on_numpy(name):
+    named = tg.device(name)  # naming a device is fine (PyTorch without a GPU allows it too)
+    assert named.type == name.partition(":")[0] and named != "cpu"
     with pytest.raises(RuntimeError, match="runs on NumPy"):
-        tg.device(name)
+        tg.ones(2).to(named)
     with pytest.raises(RuntimeError, match="runs on NumPy"):
         tg.zeros(2, device=name)
     with pytest.raises(RuntimeError, match="runs on NumPy"):
@@ -38,6 +40,9 @@ def test_accelerators_raise_saying_this_build_runs_on_numpy(name):
 
 
 def test_unknown_to_argument_names_the_problem():
+    with pytest.raises(RuntimeError, match="Expected one of cpu, cuda"):
+        tg.device("gpu")
+    assert tg.device("cuda", 0).index == 0 and repr(tg.device("cpu")) == "device(type='cpu')"
     with pytest.raises(TypeError, match="neither a dtype"):
         tg.ones(2).to("gpu")
 

@@ -2,8 +2,9 @@
 
 Layer L0 (stdlib only). Every tensor lives in host memory as a NumPy array, so the only device
 is "cpu". PyTorch code names a device everywhere (`x.to(device)`, `zeros(3, device=device)`,
-`model.to(device)`); accepting "cpu" lets that code run unchanged, and asking for "cuda" or
-"mps" fails at once with a RuntimeError that says why instead of running somewhere unexpected.
+`model.to(device)`); accepting "cpu" lets that code run unchanged, and putting a tensor on "cuda"
+or "mps" fails at once with a RuntimeError that says why instead of running somewhere unexpected
+(naming such a device, `device("cuda")`, is allowed, as in PyTorch without a GPU).
 `cuda.is_available()` and `backends.mps.is_available()` return False, so the usual
 device-selection line picks "cpu". See docs/pytorch.md.
 """
@@ -16,9 +17,10 @@ _KNOWN_ACCELERATORS = ("cuda", "mps", "xpu", "xla", "meta", "hip", "mtia", "vulk
 
 
 class device:
-    """A device name as PyTorch writes it: `device("cpu")`, `device("cpu", 0)`, `device("cpu:0")`.
+    """A device name as PyTorch writes it: `device("cpu")`, `device("cpu", 0)`, `device("cuda:0")`.
 
-    Only "cpu" exists; "cuda", "mps" and other accelerators raise a RuntimeError.
+    Naming an accelerator is allowed, as in PyTorch on a machine without one; putting a tensor
+    or a module there raises a RuntimeError, since only "cpu" exists in this build.
     """
 
     __slots__ = ("type", "index")
@@ -33,16 +35,11 @@ class device:
             if index is not None:
                 raise ValueError(f"device(): type {type!r} already names an index; do not pass index={index}")
             if not number.isdigit():
-                raise ValueError(f"device(): invalid device string {type!r} (expected 'cpu' or 'cpu:0')")
+                raise RuntimeError(f"Invalid device string: {type!r} (expected e.g. 'cpu' or 'cpu:0')")
             index = int(number)
-        if name in _KNOWN_ACCELERATORS:
-            raise RuntimeError(f"device {type!r} is not available: tinygrad_edu runs on NumPy, so every tensor "
-                               "lives on the 'cpu' device (use device='cpu')")
-        if name != "cpu":
+        if name != "cpu" and name not in _KNOWN_ACCELERATORS:
             raise RuntimeError(f"Expected one of cpu, cuda, mps device type at start of device string: {type!r}")
-        if index is not None and index != 0:
-            raise RuntimeError(f"device 'cpu:{index}' does not exist: this build has one device, 'cpu'")
-        self.type = "cpu"
+        self.type = name
         self.index = index
 
     def __eq__(self, other: object) -> bool:
@@ -68,10 +65,15 @@ CPU = device("cpu")
 
 
 def check_device(value: Any) -> None:
-    """Accept None, "cpu", "cpu:0" or a device; raise for anything else (the `device=` argument)."""
+    """Accept None, "cpu", "cpu:0" or device("cpu") as a `device=` argument; raise for anything else."""
     if value is None or value is CPU:
         return
-    device(value)
+    chosen = device(value)
+    if chosen.type != "cpu":
+        raise RuntimeError(f"device {str(chosen)!r} is not available: tinygrad_edu runs on NumPy, so every tensor "
+                           "lives on the 'cpu' device (use device='cpu')")
+    if chosen.index not in (None, 0):
+        raise RuntimeError(f"device {str(chosen)!r} does not exist: this build has one device, 'cpu'")
 
 
 def is_device(value: Any) -> bool:
