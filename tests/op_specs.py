@@ -339,7 +339,7 @@ INDEXING = [
     OpSpec("getitem_bool_rows", lambda x: x[np.array([True, False, True])], lambda x: x[np.array([True, False, True])],
            shapes=st.tuples(shapes(1, 3).map(lambda s: (3,) + s[1:]))),
     OpSpec("getitem_mask_from_data", lambda x: x[x.data > 0], lambda x: x[x > 0], kinks=(0.0,), smooth=False),
-    OpSpec("scatter_add_repeated", lambda x: x.scatter_add(ROW_INDEX, (3,) + x.shape[1:]),
+    OpSpec("scatter_to_repeated", lambda x: x.scatter_to(ROW_INDEX, (3,) + x.shape[1:]),
            lambda x: _np_scatter_add(x, ROW_INDEX, 3), shapes=st.tuples(shapes(1, 3).map(lambda s: (5,) + s[1:]))),
 ]
 

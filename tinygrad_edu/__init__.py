@@ -38,7 +38,8 @@ __all__ = [
     "Function", "GradcheckError", "Tensor", "arange", "autograd", "cat", "enable_grad", "eye", "from_numpy", "full",
     "functional", "get_default_dtype", "grad", "gradcheck", "gradgradcheck", "is_grad_enabled", "manual_seed",
     "nn", "no_grad", "numerical_gradient", "ones", "ones_like", "optim", "rand", "randint", "randn",
-    "set_default_dtype", "set_grad_enabled", "stack", "tensor", "trace_backward", "trace_forward", "viz", "where", "zeros", "zeros_like",
+    "set_default_dtype", "set_grad_enabled", "stack", "tensor", "trace_backward", "trace_forward", "viz", "where",
+    "zeros", "zeros_like",
     # factories, devices and dtypes under PyTorch's names (docs/pytorch.md)
     "Generator", "accelerator", "backends", "cuda", "device", "empty", "empty_like", "full_like", "linspace",
     "logspace", "rand_like", "randint_like", "randn_like", "utils",

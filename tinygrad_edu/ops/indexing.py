@@ -37,7 +37,6 @@ class GetItem(Function):
         return GetItem.apply(t, ctx.inputs[1])
 
 
-
 class ScatterTo(Function):
     """d scatter_to(g, index, shape)/dg = the gradient read back at index (getitem)"""
 
@@ -56,6 +55,6 @@ class ScatterTo(Function):
 
     @staticmethod
     def jvp(ctx: Context, t, *_):
-        """d scatter_add(g, index, shape) = scatter_add(dg, index, shape)"""
+        """d scatter_to(g, index, shape) = scatter_to(dg, index, shape)"""
         _, index, shape, accumulate = ctx.inputs
-        return ScatterAdd.apply(t, index, shape, accumulate)
+        return ScatterTo.apply(t, index, shape, accumulate)
