@@ -10,7 +10,7 @@ WITH_TORCH ?= 0
 
 $(VENV)/.installed-demo: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet -e ".[plot]"
+	$(BIN)/python -m pip install --quiet -e ".[plot,progress]"
 	touch $@
 
 $(VENV)/.installed-dev: pyproject.toml

@@ -42,10 +42,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import tinygrad_edu as tg  # noqa: E402
 import tinygrad_edu.nn as nn  # noqa: E402
 import tinygrad_edu.optim as optim  # noqa: E402
-from common import evaluate_accuracy, load_images, parse_args, record_result  # noqa: E402
+from common.experiment import load_images, parse_args, record_result  # noqa: E402
+from common.nets import mlp  # noqa: E402
+from common.training import Learner, Schedule, evaluate_accuracy, indexed_batches, train  # noqa: E402
 from demo import EPOCHS as DEMO_EPOCHS, chapter6_net  # noqa: E402
 from fashion_mlp import fashion_mlp  # noqa: E402
-from training import two_layer_net  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,7 @@ class Recipe:
 
 
 RECIPES = {
-    "two-layer": Recipe("two-layer net 784-50-10 sigmoid, SGD lr 0.1", lambda: two_layer_net("sigmoid"), "sgd", 0.1,
+    "two-layer": Recipe("two-layer net 784-50-10 sigmoid, SGD lr 0.1", lambda: mlp([784, 50, 10], "sigmoid", init=0.01), "sgd", 0.1,
                         100, iterations=10_000),
     "ch6": Recipe("ch6 net 784-100x4-10 ReLU He, Adam lr 0.001 + cosine (make demo)", chapter6_net, "adam", 0.001,
                   128, epochs=DEMO_EPOCHS["full"], cosine=True),
@@ -86,20 +87,14 @@ def schedule(recipe: Recipe, n: int, seed: int, quick: bool) -> list[np.ndarray]
 
 def train_ours(model: nn.Sequential, recipe: Recipe, batches: list[np.ndarray], per_epoch: int,
                x: np.ndarray, t: np.ndarray) -> None:
+    """tinygrad_edu's side: the examples' training loop on exactly these minibatches."""
     if recipe.optimizer == "sgd":
         optimizer = optim.SGD(model.parameters(), lr=recipe.lr)
     else:
         optimizer = optim.Adam(model.parameters(), lr=recipe.lr)
     scheduler = optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=recipe.epochs) if recipe.cosine else None
-    loss_fn = nn.CrossEntropyLoss()
-    model.train()
-    for step, index in enumerate(batches, start=1):
-        optimizer.zero_grad()
-        loss = loss_fn(model(tg.tensor(x[index])), tg.tensor(t[index]))
-        loss.backward()
-        optimizer.step()
-        if scheduler is not None and step % per_epoch == 0:
-            scheduler.step()
+    train([Learner(model, optimizer, scheduler=scheduler)], indexed_batches(x, t, batches),
+          Schedule(len(batches), per_epoch), log_every=0, progress=False)
 
 
 def train_torch(torch, state: dict[str, np.ndarray], model_layout: nn.Sequential, recipe: Recipe,
@@ -155,7 +150,8 @@ def main(argv: list[str] | None = None) -> dict:
     except ImportError:
         torch = None
         print("PyTorch is not installed (pip install torch): only tinygrad_edu's side runs.")
-    (x_train, t_train), (x_test, t_test), source = load_images(args)
+    images = load_images(args)
+    (x_train, t_train), (x_test, t_test) = images.train, images.test
     if args.quick:
         x_train, t_train = x_train[:1000], t_train[:1000]
     results: dict[str, dict] = {}
@@ -196,7 +192,7 @@ def main(argv: list[str] | None = None) -> dict:
                   f"ours >= PyTorch in {int((differences >= 0).sum())} of {len(runs)} seeds")
         record_result(f"vs PyTorch: {recipe.name}", f"tinygrad_edu test {ours:.4f} ({seeds})",
                       f"PyTorch {torch.__version__} test {theirs:.4f}, same init and batches" if torch is not None
-                      else "PyTorch not installed", source, args,
+                      else "PyTorch not installed", images.label, args,
                       seconds=sum(r["ours_seconds"] + r.get("torch_seconds", 0.0) for r in runs))
     return results
 

@@ -3,7 +3,8 @@
 The network is the book's MultiLayerNet from chapter 6: 784-100-100-100-100-10, ReLU, He
 initialisation (weights N(0, 2/fan_in), zero biases), trained with Adam (lr 0.001, annealed to 0
 over the run by CosineAnnealingLR, so the final weights settle instead of jittering from epoch
-to epoch) on minibatches of 128 from a shuffled DataLoader:
+to epoch) on minibatches of 128 from a shuffled DataLoader, with the examples' one training loop
+(common/training.py: train), which is this PyTorch loop:
 
     for epoch in range(epochs):
         for x, t in loader:
@@ -31,6 +32,7 @@ import os
 # thread spins instead of helping (10-20x slower steps measured). Set before NumPy is imported.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
+import math
 import sys
 import time
 from pathlib import Path
@@ -42,29 +44,21 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import tinygrad_edu as tg  # noqa: E402
 import tinygrad_edu.nn as nn  # noqa: E402
 import tinygrad_edu.optim as optim  # noqa: E402
-from common import ROOT, load_images, parse_args, record_result, save_figure  # noqa: E402
-from training import train_epochs  # noqa: E402
-from tinygrad_edu.data import DataLoader, TensorDataset  # noqa: E402
+from common.experiment import ROOT, load_images, parse_args, record_result  # noqa: E402
+from common.figures import save_figure  # noqa: E402
+from common.nets import mlp  # noqa: E402
+from common.training import History, Learner, Schedule, minibatches, train  # noqa: E402
 
-HIDDEN = (100, 100, 100, 100)
+SIZES = [784, 100, 100, 100, 100, 10]
 BATCH_SIZE = 128
 LEARNING_RATE = 0.001
 # Under a minute either way on 2 cores: the full set has 469 batches an epoch, the embedded subset 40.
 EPOCHS = {"full": 15, "embedded": 60}
 
 
-def chapter6_net(hidden: tuple[int, ...] = HIDDEN) -> nn.Sequential:
+def chapter6_net() -> nn.Sequential:
     """The book's MultiLayerNet: (Linear -> ReLU) per hidden layer, then Linear; He init, zero biases."""
-    layers: list[nn.Module] = []
-    sizes = (784, *hidden)
-    for fan_in, fan_out in zip(sizes, sizes[1:]):
-        layers += [nn.Linear(fan_in, fan_out), nn.ReLU()]
-    layers.append(nn.Linear(sizes[-1], 10))
-    for layer in layers:
-        if isinstance(layer, nn.Linear):
-            nn.init.kaiming_normal_(layer.weight, nonlinearity="relu")  # N(0, 2 / fan_in): the book's He
-            nn.init.zeros_(layer.bias)
-    return nn.Sequential(*layers)
+    return mlp(SIZES, "relu", init="he")  # W ~ N(0, 2 / fan_in): nn.init.kaiming_normal_(w, nonlinearity="relu")
 
 
 def add_flags(parser) -> None:
@@ -75,24 +69,24 @@ def add_flags(parser) -> None:
     parser.set_defaults(out_dir=str(ROOT / "runs" / "demo"))
 
 
-def plot(history: dict[str, list[float]], batches_per_epoch: int, source: str):
+def plot(history: History, batches_per_epoch: int, data_name: str):
     import matplotlib.pyplot as plt
 
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
-    steps = np.arange(1, len(history["loss"]) + 1) / batches_per_epoch
-    left.plot(steps, history["loss"], linewidth=0.5, alpha=0.5, label="minibatch loss")
+    steps = np.arange(1, len(history.loss) + 1) / batches_per_epoch
+    left.plot(steps, history.loss, linewidth=0.5, alpha=0.5, label="minibatch loss")
     window = max(batches_per_epoch // 4, 1)
-    if len(history["loss"]) > window:
-        smooth = np.convolve(history["loss"], np.ones(window) / window, mode="valid")
+    if len(history.loss) > window:
+        smooth = np.convolve(history.loss, np.ones(window) / window, mode="valid")
         left.plot(steps[window - 1:], smooth, label=f"mean of {window} batches")
     left.set(xlabel="epoch", ylabel="cross-entropy loss", title="training loss")
     left.legend()
-    epochs = np.arange(1, len(history["train_accuracy"]) + 1)
-    right.plot(epochs, history["train_accuracy"], "o-", label="train")
-    right.plot(epochs, history["test_accuracy"], "s--", label="test")
+    epochs = np.arange(1, len(history.accuracy["train"]) + 1)
+    right.plot(epochs, history.accuracy["train"], "o-", label="train")
+    right.plot(epochs, history.accuracy["test"], "s--", label="test")
     right.set(xlabel="epoch", ylabel="accuracy", title="accuracy")
     right.legend(loc="lower right")
-    fig.suptitle(f"784-100x4-10 ReLU, He init, Adam lr 0.001 (cosine), batch 128 | {source.split(';')[0]}",
+    fig.suptitle(f"784-100x4-10 ReLU, He init, Adam lr 0.001 (cosine), batch 128 | {data_name}",
                  fontsize=9)
     fig.tight_layout()
     return fig
@@ -101,33 +95,35 @@ def plot(history: dict[str, list[float]], batches_per_epoch: int, source: str):
 def main(argv: list[str] | None = None) -> dict:
     args = parse_args(__doc__, argv, add_flags, conventions=False)
     tg.manual_seed(args.seed)
-    (x_train, t_train), (x_test, t_test), source = load_images(args)
-    embedded = source.startswith("embedded")
-    epochs = args.epochs or (1 if args.quick else EPOCHS["embedded" if embedded else "full"])
+    images = load_images(args)
+    (x_train, t_train), (x_test, t_test) = images.train, images.test
+    epochs = args.epochs or (1 if args.quick else EPOCHS["embedded" if images.dataset == "embedded" else "full"])
     if args.quick:  # a couple of seconds: a slice of the images, one epoch
         x_train, t_train = x_train[:1000], t_train[:1000]
     model = chapter6_net()
     optimizer = optim.Adam(model.parameters(), lr=LEARNING_RATE)
     scheduler = optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs)
-    loader = DataLoader(TensorDataset(x_train, t_train), batch_size=BATCH_SIZE, shuffle=True)
+    per_epoch = math.ceil(len(x_train) / BATCH_SIZE)  # the last batch of an epoch may be smaller
     print(f"model: {model}\noptimizer: Adam lr {LEARNING_RATE}, cosine annealing; {len(x_train)} training images, "
           f"batch {BATCH_SIZE}, {epochs} epochs")
     started = time.perf_counter()
-    history = train_epochs(model, optimizer, loader, (x_train, t_train), (x_test, t_test), epochs, quick=args.quick,
-                           scheduler=scheduler)
+    learner = Learner(model, optimizer, scheduler=scheduler)
+    train([learner], minibatches(x_train, t_train, BATCH_SIZE, "pytorch"), Schedule(epochs * per_epoch, per_epoch),
+          {"train": (x_train, t_train), "test": (x_test, t_test)}, progress=not args.quick)
+    history = learner.history
     seconds = time.perf_counter() - started
-    print(f"trained in {seconds:.1f} s: final train accuracy {history['train_accuracy'][-1]:.4f}, "
-          f"test accuracy {history['test_accuracy'][-1]:.4f}")
+    print(f"trained in {seconds:.1f} s: final train accuracy {history.accuracy['train'][-1]:.4f}, "
+          f"test accuracy {history.accuracy['test'][-1]:.4f}")
     checkpoint = Path(args.checkpoint)
     checkpoint.parent.mkdir(parents=True, exist_ok=True)
     tg.save(model.state_dict(), checkpoint)
     print(f"checkpoint: {checkpoint} (tinygrad_edu.load it and model.load_state_dict)")
-    save_figure(lambda: plot(history, len(loader), source), "demo", args)
+    save_figure(lambda: plot(history, per_epoch, images.name), "demo", args)
     record_result("demo: ch6 net 784-100x4-10 ReLU He, Adam + cosine",
-                  f"test {history['test_accuracy'][-1]:.4f} / train {history['train_accuracy'][-1]:.4f} "
+                  f"test {history.accuracy['test'][-1]:.4f} / train {history.accuracy['train'][-1]:.4f} "
                   f"after {epochs} epochs", "(no book run with Adam on this net; see ch6 optimizer compare)",
-                  source, args)
-    return {"history": history, "source": source, "checkpoint": str(checkpoint), "epochs": epochs}
+                  images.label, args)
+    return {"history": history, "images": images, "checkpoint": str(checkpoint), "epochs": epochs}
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ import os
 # thread spins instead of helping (10-20x slower steps measured). Set before NumPy is imported.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
+import math
 import sys
 from pathlib import Path
 
@@ -28,36 +29,32 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import tinygrad_edu as tg  # noqa: E402
 import tinygrad_edu.nn as nn  # noqa: E402
 import tinygrad_edu.optim as optim  # noqa: E402
-from common import load_images, parse_args, record_result, save_figure  # noqa: E402
-from training import train_epochs  # noqa: E402
-from tinygrad_edu.data import DataLoader, TensorDataset  # noqa: E402
+from common.experiment import load_images, parse_args, record_result  # noqa: E402
+from common.figures import save_figure  # noqa: E402
+from common.nets import mlp  # noqa: E402
+from common.training import History, Learner, Schedule, minibatches, train  # noqa: E402
 
-HIDDEN = (256, 128, 100)
+SIZES = [784, 256, 128, 100, 10]
 EPOCHS = 15
 BATCH_SIZE = 128
 LEARNING_RATE = 0.001
 PUBLISHED = 0.8833
 
 
-def fashion_mlp(hidden: tuple[int, ...] = HIDDEN) -> nn.Sequential:
+def fashion_mlp() -> nn.Sequential:
     """784 -> 256 -> 128 -> 100 -> 10 with ReLU in between and nn.Linear's default init."""
-    layers: list[nn.Module] = []
-    sizes = (784, *hidden)
-    for fan_in, fan_out in zip(sizes, sizes[1:]):
-        layers += [nn.Linear(fan_in, fan_out), nn.ReLU()]
-    layers.append(nn.Linear(sizes[-1], 10))
-    return nn.Sequential(*layers)
+    return mlp(SIZES, "relu", init=None)
 
 
-def plot(history: dict, epochs: int, source: str):
+def plot(history: History, epochs: int, data_name: str):
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(6, 4))
     x = np.arange(1, epochs + 1)
-    ax.plot(x, history["train_accuracy"], "o-", label="train")
-    ax.plot(x, history["test_accuracy"], "s--", label="test")
+    ax.plot(x, history.accuracy["train"], "o-", label="train")
+    ax.plot(x, history.accuracy["test"], "s--", label="test")
     ax.axhline(PUBLISHED, color="gray", linestyle=":", label=f"published MLP {PUBLISHED}")
-    ax.set(xlabel="epoch", ylabel="accuracy", title=f"784-256-128-100-10 ReLU, Adam | {source.split(' train')[0]}")
+    ax.set(xlabel="epoch", ylabel="accuracy", title=f"784-256-128-100-10 ReLU, Adam | {data_name}")
     ax.legend(loc="lower right")
     fig.tight_layout()
     return fig
@@ -70,24 +67,26 @@ def add_flags(parser) -> None:
 def main(argv: list[str] | None = None) -> dict:
     args = parse_args(__doc__, argv, add_flags, conventions=False)
     tg.manual_seed(args.seed)
-    (x_train, t_train), (x_test, t_test), source = load_images(args)
+    images = load_images(args)
+    (x_train, t_train), (x_test, t_test) = images.train, images.test
     epochs = 1 if args.quick else args.epochs
     if args.quick:
         x_train, t_train = x_train[:1000], t_train[:1000]
     model = fashion_mlp()
     optimizer = optim.Adam(model.parameters(), lr=LEARNING_RATE)
-    scheduler = optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs)
-    loader = DataLoader(TensorDataset(x_train, t_train), batch_size=BATCH_SIZE, shuffle=True)
+    learner = Learner(model, optimizer, scheduler=optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs))
+    per_epoch = math.ceil(len(x_train) / BATCH_SIZE)  # the last batch of an epoch may be smaller
     print(f"784-256-128-100-10 ReLU, Adam lr {LEARNING_RATE} (cosine to 0), batch {BATCH_SIZE}, {epochs} epochs")
-    history = train_epochs(model, optimizer, loader, (x_train, t_train), (x_test, t_test), epochs,
-                           quick=args.quick, scheduler=scheduler)
-    final = history["test_accuracy"][-1]
+    train([learner], minibatches(x_train, t_train, BATCH_SIZE, "pytorch"), Schedule(epochs * per_epoch, per_epoch),
+          {"train": (x_train, t_train), "test": (x_test, t_test)}, progress=not args.quick)
+    history = learner.history
+    final = history.accuracy["test"][-1]
     print(f"final test accuracy {final:.4f}   published 256-128-100 MLP: {PUBLISHED}")
     if not args.quick:
-        save_figure(lambda: plot(history, epochs, source), "fashion_mlp", args)
+        save_figure(lambda: plot(history, epochs, images.name), "fashion_mlp", args)
     record_result("Fashion-MNIST MLP 784-256-128-100-10 (Adam)", f"test {final:.4f} after {epochs} epochs",
-                  f"{PUBLISHED} (Fashion-MNIST authors' benchmark)", source, args)
-    return {"history": history, "test_accuracy": final, "source": source}
+                  f"{PUBLISHED} (Fashion-MNIST authors' benchmark)", images.label, args)
+    return {"history": history, "test_accuracy": final, "images": images}
 
 
 if __name__ == "__main__":

@@ -23,7 +23,8 @@ import numpy as np  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import tinygrad_edu as tg  # noqa: E402
-from common import parse_args, save_figure  # noqa: E402
+from common.experiment import parse_args  # noqa: E402
+from common.figures import save_figure  # noqa: E402
 from tinygrad_edu.autograd.functional import jacobian  # noqa: E402
 
 HIDDEN = 32

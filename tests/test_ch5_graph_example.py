@@ -1,4 +1,4 @@
-"""examples/ch5_computational_graph.py reproduces the book's ch5 shopping numbers exactly and draws both graphs."""
+"""examples/ch05/computational_graph.py reproduces the book's ch5 shopping numbers exactly and draws both graphs."""
 import importlib
 import shutil
 import sys
@@ -8,11 +8,11 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "examples"))
 
-example = importlib.import_module("ch5_computational_graph")
+example = importlib.import_module("ch05.computational_graph")
 
 
 def test_buy_apple_and_buy_apple_orange_numbers(tmp_path):
-    results = example.main(quick=True, out_dir=tmp_path)
+    results = example.main(["--quick", "--figures-dir", str(tmp_path)])
     apple = results["buy_apple"]
     # The same doubles the book's MulLayer/AddLayer compute (its float64 arithmetic, in its order).
     assert apple["price"] == 100.0 * 2.0 * 1.1 == pytest.approx(220, rel=1e-15)
@@ -29,7 +29,7 @@ def test_buy_apple_and_buy_apple_orange_numbers(tmp_path):
 
 
 def test_graphs_carry_values_and_gradients_on_their_arrows(tmp_path):
-    example.main(quick=True, out_dir=tmp_path)
+    example.main(["--quick", "--figures-dir", str(tmp_path)])
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ch5_buy_apple.dot", "ch5_buy_apple_orange.dot"]
     text = (tmp_path / "ch5_buy_apple_orange.dot").read_text()
     red = '<FONT COLOR="#c00000">'

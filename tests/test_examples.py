@@ -2,8 +2,8 @@
 
 Deterministic results (chapter 4's numerical derivatives and gradient descent) are compared
 exactly with the book's values; trained ones loosely (better than chance, gradients that agree).
-Also the shared helpers of examples/common.py: flags, results.json merging, figures, accuracy.
-Examples owned by others are tested here once their files exist (explicit list, no discovery).
+Also the shared plumbing of examples/common/: flags, images, results.json merging, figures,
+accuracy, the one training loop and its progress bar.
 """
 import importlib
 import json
@@ -16,17 +16,17 @@ import pytest
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 sys.path.insert(0, str(EXAMPLES))
 
-import common  # noqa: E402
+from common import experiment, figures, training  # noqa: E402
 
 
 def run(name: str, *flags: str, out_dir: Path) -> dict:
-    """Import examples/<name>.py and call its main() in quick mode, writing into out_dir."""
+    """Import examples/<name> ("ch04.simplenet") and call its main() in quick mode, writing into out_dir."""
     module = importlib.import_module(name)
     return module.main(["--quick", "--out-dir", str(out_dir), *flags])
 
 
 def test_numerical_differentiation_gives_the_books_digits(tmp_path):
-    results = run("ch4_numerical_differentiation", out_dir=tmp_path)
+    results = run("ch04.numerical_differentiation", out_dir=tmp_path)
     assert results[5.0]["numerical"] == pytest.approx(0.1999999999990898, abs=1e-12)
     assert results[10.0]["numerical"] == pytest.approx(0.2999999999986347, abs=1e-12)
     # autograd is exact where the central difference carries ~1e-12 of rounding error
@@ -36,7 +36,7 @@ def test_numerical_differentiation_gives_the_books_digits(tmp_path):
 
 
 def test_gradient_field_values_and_arrow_directions(tmp_path):
-    results = run("ch4_gradient_field", out_dir=tmp_path)
+    results = run("ch04.gradient_field", out_dir=tmp_path)
     for point, expected in {(3.0, 4.0): (6, 8), (0.0, 2.0): (0, 4), (3.0, 0.0): (6, 0)}.items():
         np.testing.assert_allclose(results[point]["numerical"], expected, atol=1e-10)
         np.testing.assert_array_equal(results[point]["autograd"], expected)
@@ -44,7 +44,7 @@ def test_gradient_field_values_and_arrow_directions(tmp_path):
 
 
 def test_gradient_descent_reproduces_the_books_four_runs(tmp_path):
-    results = run("ch4_gradient_descent", out_dir=tmp_path)
+    results = run("ch04.gradient_descent", out_dir=tmp_path)
     start = np.array([-3.0, 4.0])
     # lr 0.1: each exact step multiplies x by 0.8; central differences are exact for a quadratic
     for name, steps in (("lr 0.1, 20 steps", 20), ("lr 0.1, 100 steps", 100)):
@@ -60,7 +60,7 @@ def test_gradient_descent_reproduces_the_books_four_runs(tmp_path):
 
 
 def test_simplenet_gradient_properties(tmp_path):
-    results = run("ch4_simplenet", out_dir=tmp_path)
+    results = run("ch04.simplenet", out_dir=tmp_path)
     np.testing.assert_allclose(results["autograd"], results["closed_form"], atol=1e-15)
     np.testing.assert_allclose(results["numerical"], results["closed_form"], atol=1e-8)
     np.testing.assert_allclose(results["row_sums"], 0.0, atol=1e-15)
@@ -78,22 +78,22 @@ def test_forward_vs_reverse_jacobians_agree_and_both_sweeps_run(tmp_path):
 
 
 def test_parse_args_defaults_and_flags():
-    args = common.parse_args("An example.\n\nMore text.", [])
+    args = experiment.parse_args("An example.\n\nMore text.", [])
     assert (args.quick, args.convention, args.dataset, args.data_dir, args.seed) == (False, "pytorch", "auto", None, 0)
-    assert Path(args.out_dir) == common.DEFAULT_OUT_DIR
-    args = common.parse_args(None, ["--quick", "--convention", "book", "--dataset", "mnist", "--seed", "3"])
+    assert Path(args.out_dir) == experiment.DEFAULT_OUT_DIR
+    args = experiment.parse_args(None, ["--quick", "--convention", "book", "--dataset", "mnist", "--seed", "3"])
     assert (args.quick, args.convention, args.dataset, args.seed) == (True, "book", "mnist", 3)
     with pytest.raises(SystemExit):
-        common.parse_args(None, ["--convention", "keras"])
+        experiment.parse_args(None, ["--convention", "keras"])
     with pytest.raises(SystemExit):  # an example without images has no --dataset flag
-        common.parse_args(None, ["--dataset", "mnist"], images=False)
+        experiment.parse_args(None, ["--dataset", "mnist"], images=False)
 
 
 def test_record_result_merges_rows_by_experiment(tmp_path):
-    args = common.parse_args(None, ["--out-dir", str(tmp_path)])
-    common.record_result("a", "1", "2", "data", args, seconds=1.25)
-    common.record_result("b", "3", "4", "data", tmp_path, seconds=2.0)
-    common.record_result("a", "5", "2", "data", args, seconds=3.0)
+    args = experiment.parse_args(None, ["--out-dir", str(tmp_path)])
+    experiment.record_result("a", "1", "2", "data", args, seconds=1.25)
+    experiment.record_result("b", "3", "4", "data", tmp_path, seconds=2.0)
+    experiment.record_result("a", "5", "2", "data", args, seconds=3.0)
     rows = json.loads((tmp_path / "results.json").read_text())
     assert sorted(rows) == ["a", "b"]
     assert rows["a"] == {"experiment": "a", "ours": "5", "book": "2", "dataset": "data", "seconds": 3.0}
@@ -108,7 +108,7 @@ def test_save_figure_writes_a_png(tmp_path):
         axes.plot([0, 1], [1, 0])
         return figure
 
-    path = common.save_figure(draw, "line", tmp_path)
+    path = figures.save_figure(draw, "line", tmp_path)
     assert path == tmp_path / "line.png"
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
@@ -129,31 +129,31 @@ def test_evaluate_accuracy_counts_argmax_matches_and_restores_mode():
 
     model = Scores()
     scores = np.array([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4], [0.3, 0.7]])
-    assert common.evaluate_accuracy(model, scores, np.array([0, 1, 1, 1]), batch_size=3) == 0.75
-    assert common.evaluate_accuracy(model, scores, np.eye(2)[[0, 1, 0, 0]]) == 0.75  # one-hot labels
+    assert training.evaluate_accuracy(model, scores, np.array([0, 1, 1, 1]), batch_size=3) == 0.75
+    assert training.evaluate_accuracy(model, scores, np.eye(2)[[0, 1, 0, 0]]) == 0.75  # one-hot labels
     assert model.training
     with pytest.raises(ValueError, match="4 inputs but 3 labels"):
-        common.evaluate_accuracy(model, scores, np.array([0, 1, 1]))
+        training.evaluate_accuracy(model, scores, np.array([0, 1, 1]))
 
 
 @pytest.mark.parametrize("convention", ["pytorch", "book"])
 def test_chapter4_two_layer_net_learns_and_backprop_matches_numerical(tmp_path, convention):
-    results = run("ch4_two_layer_net", "--convention", convention, out_dir=tmp_path)
-    assert results["source"].startswith("embedded"), "quick mode uses the embedded images on every machine"
+    results = run("ch04.two_layer_net", "--convention", convention, out_dir=tmp_path)
+    assert results["images"].dataset == "embedded", "quick mode uses the embedded images on every machine"
     assert set(results["gradient_check"]) == {"0.weight", "0.bias", "2.weight", "2.bias"}
     assert max(results["gradient_check"].values()) < 1e-8  # float64, smooth sigmoid: rounding only
     history = results["history"]
-    assert history["iteration"] == [100, 200]
-    assert history["test_accuracy"][-1] > 0.35  # 10 classes: chance is 0.1
-    assert history["test_accuracy"][-1] > history["test_accuracy"][0]
+    assert history.steps == [100, 200] and len(history.loss) == 200
+    assert history.accuracy["test"][-1] > 0.35  # 10 classes: chance is 0.1
+    assert history.accuracy["test"][-1] > history.accuracy["test"][0]
 
 
 def test_chapter5_relu_net_gradient_check_and_training(tmp_path):
-    results = run("ch5_two_layer_net", out_dir=tmp_path)
+    results = run("ch05.two_layer_net", out_dir=tmp_path)
     assert max(results["gradient_check"].values()) < 1e-6
     assert results["check_module"].passed
     assert [row.name for row in results["check_module"].rows] == ["0.weight", "0.bias", "2.weight", "2.bias"]
-    assert results["history"]["test_accuracy"][-1] > 0.5
+    assert results["history"].accuracy["test"][-1] > 0.5
 
 
 def test_demo_trains_saves_a_checkpoint_that_reloads(tmp_path):
@@ -162,13 +162,12 @@ def test_demo_trains_saves_a_checkpoint_that_reloads(tmp_path):
     demo = importlib.import_module("demo")
     checkpoint = tmp_path / "model.npz"
     results = demo.main(["--quick", "--out-dir", str(tmp_path), "--checkpoint", str(checkpoint)])
-    assert results["history"]["test_accuracy"][-1] > 0.3
-    assert len(results["history"]["loss"]) == 8  # 1000 images in batches of 128, one epoch
+    assert results["history"].accuracy["test"][-1] > 0.3
+    assert len(results["history"].loss) == 8  # 1000 images in batches of 128, one epoch
     model = demo.chapter6_net()
     model.load_state_dict(tg.load(checkpoint))
-    images = common.load_images(common.parse_args(None, ["--quick"]))[1][0][:200]
-    labels = common.load_images(common.parse_args(None, ["--quick"]))[1][1][:200]
-    assert common.evaluate_accuracy(model, images, labels) > 0.3  # the trained weights, not a fresh init
+    x_test, t_test = experiment.load_images(experiment.parse_args(None, ["--quick"])).test
+    assert training.evaluate_accuracy(model, x_test[:200], t_test[:200]) > 0.3  # the trained weights, not a fresh init
 
 
 def test_fashion_mlp_quick_run_learns(tmp_path):
@@ -178,9 +177,9 @@ def test_fashion_mlp_quick_run_learns(tmp_path):
 
 def test_run_book_lists_every_example_and_writes_the_table(tmp_path):
     run_book = importlib.import_module("run_book")
-    helpers = {"common", "training", "run_book", "ch6_net"}  # shared code, not experiments
     listed = {name for name, _ in run_book.RUNS}
-    on_disk = {path.stem for path in EXAMPLES.glob("*.py")} - helpers
+    experiments = [*EXAMPLES.glob("*.py"), *EXAMPLES.glob("ch0*/*.py")]
+    on_disk = {".".join(path.relative_to(EXAMPLES).with_suffix("").parts) for path in experiments} - {"run_book"}
     assert listed == on_disk, "every example file must be in run_book.RUNS (an explicit list)"
     (tmp_path / "results.json").write_text(json.dumps({
         "ch5 b": {"experiment": "ch5 b", "ours": "0.9 | 0.8", "book": "0.97", "dataset": "embedded", "seconds": 2.0},
@@ -193,10 +192,6 @@ def test_run_book_lists_every_example_and_writes_the_table(tmp_path):
     assert "- [ch4_a](ch4_a.png)" in table
     with pytest.raises(SystemExit):
         run_book.main(["--only", "no_such_example"])
-    source = "Fashion-MNIST train (60000 images) from /data; Fashion-MNIST test (10000 images) from /data"
-    assert run_book.compact_source(source) == "Fashion-MNIST: train 60000 images, test 10000 images from /data"
-    assert run_book.compact_source("first 3 images of " + source).startswith("first 3 images of Fashion-MNIST: train")
-    assert run_book.compact_source("no data") == "no data"
 
 
 def test_compare_torch_trains_both_frameworks_from_the_same_start(tmp_path):
@@ -222,7 +217,9 @@ def test_quick_mode_reads_the_directory_the_user_names(tmp_path):
     for prefix, count in (("train", 30), ("t10k", 10)):
         write_idx(tmp_path / f"{prefix}-images-idx3-ubyte.gz", rng.integers(0, 256, (count, 28, 28), dtype=np.uint8))
         write_idx(tmp_path / f"{prefix}-labels-idx1-ubyte.gz", rng.integers(0, 10, count, dtype=np.uint8))
-    args = common.parse_args("test", ["--quick", "--dataset", "auto", "--data-dir", str(tmp_path)])
-    (x_train, _), (x_test, _), source = common.load_images(args)
+    args = experiment.parse_args("test", ["--quick", "--dataset", "auto", "--data-dir", str(tmp_path)])
+    images = experiment.load_images(args)
+    (x_train, _), (x_test, _) = images.train, images.test
     assert (x_train.shape, x_test.shape) == ((30, 784), (10, 784))
-    assert str(tmp_path) in source
+    assert str(tmp_path) in images.description
+    assert images.label == "Fashion-MNIST: train 30 images, test 10 images"

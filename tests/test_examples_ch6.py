@@ -17,13 +17,16 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "examples"))
 
+from ch06 import (activation_histograms, batch_norm, batch_norm_gradient_check, hyperparameter_search,  # noqa: E402
+                  optimizer_compare, optimizer_paths, overfit_dropout, overfit_weight_decay, weight_init_compare)
+
 
 def quick(tmp_path: Path, *flags: str) -> list[str]:
     return ["--quick", "--out-dir", str(tmp_path), *flags]
 
 
 def test_activation_histograms_match_the_books_bands(tmp_path):
-    import ch6_activation_histograms as example
+    example = activation_histograms
 
     results = example.main(quick(tmp_path))
     relu = results["relu"]
@@ -74,7 +77,7 @@ def _numpy_paths(convention: str, updates: int = 30) -> dict[str, np.ndarray]:
 
 @pytest.mark.parametrize("convention", ["book", "pytorch"])
 def test_optimizer_paths_end_where_the_formulas_say(tmp_path, convention):
-    import ch6_optimizer_paths as example
+    example = optimizer_paths
 
     results = example.main(quick(tmp_path, "--convention", convention))
     oracle = _numpy_paths(convention)
@@ -90,7 +93,7 @@ def test_optimizer_paths_end_where_the_formulas_say(tmp_path, convention):
 
 
 def test_optimizer_paths_conventions_differ_where_the_formulas_do(tmp_path):
-    import ch6_optimizer_paths as example
+    example = optimizer_paths
 
     book = example.main(quick(tmp_path, "--convention", "book"))
     torch_form = example.main(quick(tmp_path, "--convention", "pytorch"))
@@ -101,7 +104,7 @@ def test_optimizer_paths_conventions_differ_where_the_formulas_do(tmp_path):
 
 def test_book_batch_norm_layer_follows_the_books_formulas():
     import tinygrad_edu as tg
-    from ch6_net import BookBatchNorm1d
+    from common.nets import BookBatchNorm1d
 
     rng = np.random.default_rng(1)
     layer = BookBatchNorm1d(4).double()
@@ -125,7 +128,7 @@ def test_book_batch_norm_layer_follows_the_books_formulas():
 
 def test_book_dropout_scales_at_test_time_not_in_training():
     import tinygrad_edu as tg
-    from ch6_net import BookDropout
+    from common.nets import BookDropout
 
     layer = BookDropout(0.2)
     x = tg.ones(200, 50, dtype=np.float64)
@@ -137,7 +140,7 @@ def test_book_dropout_scales_at_test_time_not_in_training():
 
 
 def test_smooth_curve_keeps_length_and_constants_and_removes_noise():
-    from ch6_net import smooth_curve
+    from common.figures import smooth_curve
 
     np.testing.assert_allclose(smooth_curve(np.full(50, 3.0)), np.full(50, 3.0))
     noisy = np.random.default_rng(0).normal(size=500)
@@ -147,7 +150,7 @@ def test_smooth_curve_keeps_length_and_constants_and_removes_noise():
 
 def test_book_minibatches_are_drawn_with_replacement_from_the_library_generator():
     import tinygrad_edu as tg
-    from ch6_net import minibatches
+    from common.training import minibatches
 
     x = np.arange(10, dtype=np.float64).reshape(10, 1)
     t = np.arange(10)
@@ -163,7 +166,7 @@ def test_book_minibatches_are_drawn_with_replacement_from_the_library_generator(
 
 
 def test_optimizer_compare_sgd_is_slowest(tmp_path):
-    import ch6_optimizer_compare as example
+    example = optimizer_compare
 
     results = example.main(quick(tmp_path))
     final = {name: next(v for k, v in r.items() if k.startswith("smoothed_loss")) for name, r in results.items()}
@@ -173,7 +176,7 @@ def test_optimizer_compare_sgd_is_slowest(tmp_path):
 
 
 def test_weight_init_compare_small_init_does_not_learn(tmp_path):
-    import ch6_weight_init_compare as example
+    example = weight_init_compare
 
     results = example.main(quick(tmp_path, "--convention", "book"))
     assert results["std=0.01"]["smoothed_loss"] == pytest.approx(math.log(10), abs=0.01)  # stuck at ln 10
@@ -182,23 +185,23 @@ def test_weight_init_compare_small_init_does_not_learn(tmp_path):
 
 
 def test_batch_norm_reports_overflow_and_learns_where_plain_nets_do_not(tmp_path, capsys):
-    import ch6_batch_norm as example
+    example = batch_norm
 
     results = example.main(quick(tmp_path, "--convention", "book"))
     first, tiny = results["runs"][0], results["runs"][-1]
     assert results["scales"][0] == 1.0
-    assert first["no BatchNorm"]["overflow_at"] is not None  # std 1 without BN blows up ...
-    assert "overflow at iteration" in capsys.readouterr().out  # ... and the run says so
+    assert first["no BatchNorm"].overflow_at is not None  # std 1 without BN blows up ...
+    assert "overflow at step" in capsys.readouterr().out  # ... and the run says so
     for runs in results["runs"]:
         for run in runs.values():
-            assert all(a is None or 0.0 <= a <= 1.0 for a in run["accuracy"])  # never NaN
-    assert tiny["BatchNorm"]["accuracy"][-1] > tiny["no BatchNorm"]["accuracy"][-1] + 0.2
-    assert tiny["no BatchNorm"]["accuracy"][-1] < 0.2  # std 0.0012 without BN does not learn
+            assert all(a is None or 0.0 <= a <= 1.0 for a in run.accuracy["train"])  # never NaN
+    assert tiny["BatchNorm"].accuracy["train"][-1] > tiny["no BatchNorm"].accuracy["train"][-1] + 0.2
+    assert tiny["no BatchNorm"].accuracy["train"][-1] < 0.2  # std 0.0012 without BN does not learn
 
 
 @pytest.mark.parametrize("convention", ["book", "pytorch"])
 def test_batch_norm_gradient_check_agrees(tmp_path, convention):
-    import ch6_batch_norm_gradient_check as example
+    example = batch_norm_gradient_check
 
     results = example.main(quick(tmp_path, "--convention", convention))
     assert results["max_abs_diff"] < 1e-7 and results["check_module_passed"]
@@ -208,14 +211,14 @@ def test_batch_norm_gradient_check_agrees(tmp_path, convention):
 
 
 def test_batch_norm_gradient_check_refuses_a_batch_of_one(tmp_path):
-    import ch6_batch_norm_gradient_check as example
+    example = batch_norm_gradient_check
 
     with pytest.raises(SystemExit, match="at least 2"):
         example.main(quick(tmp_path, "--batch-size", "1"))
 
 
 def test_weight_decay_book_loss_includes_the_penalty(tmp_path):
-    import ch6_overfit_weight_decay as example
+    example = overfit_weight_decay
 
     results = example.main(quick(tmp_path, "--convention", "book"))
     # He-initialised 784-100x6-10: sum ||W||^2 ~ 2 * (100 + 6 * 10 + 1 * ...) ~ 1300, so 0.05 * that ~ 60.
@@ -224,7 +227,7 @@ def test_weight_decay_book_loss_includes_the_penalty(tmp_path):
 
 
 def test_dropout_book_form_slows_training(tmp_path):
-    import ch6_overfit_dropout as example
+    example = overfit_dropout
 
     results = example.main(quick(tmp_path, "--convention", "book"))
     assert results[0.0]["train"] > 0.4
@@ -232,7 +235,7 @@ def test_dropout_book_form_slows_training(tmp_path):
 
 
 def test_hyperparameter_search_ranks_trials_and_favours_large_learning_rates(tmp_path):
-    import ch6_hyperparameter_search as example
+    example = hyperparameter_search
 
     results = example.main(quick(tmp_path))
     finals = [r["final"] for r in results["ranked"]]
@@ -245,7 +248,7 @@ def test_optimizer_paths_full_run_writes_its_figure_and_results_row(tmp_path):
     pytest.importorskip("matplotlib")
     import json
 
-    import ch6_optimizer_paths as example
+    example = optimizer_paths
 
     example.main(["--convention", "book", "--out-dir", str(tmp_path)])
     assert (tmp_path / "ch6_optimizer_paths_book.png").stat().st_size > 10_000

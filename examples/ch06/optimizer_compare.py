@@ -12,7 +12,7 @@ are close, AdaGrad slightly fastest. Figure: the book's smoothed loss curves
 drawn with replacement, float64. --convention pytorch (default): optim.SGD(momentum=0.9),
 optim.Adagrad, optim.Adam, a shuffled DataLoader, float32.
 
-    python examples/ch6_optimizer_compare.py [--convention book|pytorch] [--quick] [--dataset ...]
+    python examples/ch06/optimizer_compare.py [--convention book|pytorch] [--quick] [--dataset ...]
 """
 from __future__ import annotations
 
@@ -20,17 +20,16 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # examples/, for common/
 
 import tinygrad_edu as tg  # noqa: E402
 import tinygrad_edu.optim as optim  # noqa: E402
-from ch6_net import (figure_label, minibatches, multilayer_net, numpy_dtype, smooth_curve,  # noqa: E402
-                     train_on_shared_batches)
-from common import load_images, parse_args, record_result, save_figure  # noqa: E402
+from common.experiment import load_images, parse_args, record_result  # noqa: E402
+from common.figures import save_figure, smooth_curve  # noqa: E402
+from common.nets import mlp, numpy_dtype  # noqa: E402
+from common.training import Learner, Schedule, minibatches, train  # noqa: E402
 
-HIDDEN = [100, 100, 100, 100]
+SIZES = [784, 100, 100, 100, 100, 10]
 BATCH_SIZE = 128
 ITERATIONS = 2000
 LEARNING_RATES = {"SGD": 0.01, "Momentum": 0.01, "AdaGrad": 0.01, "Adam": 0.001}
@@ -66,17 +65,20 @@ def plot(losses: dict[str, list[float]], label: str):
 def main(argv: list[str] | None = None) -> dict:
     args = parse_args(__doc__, argv)
     tg.manual_seed(args.seed)
-    (x_train, t_train), _, source = load_images(args)
+    images = load_images(args)
+    x_train, t_train = images.train
     dtype = numpy_dtype(args.convention)
     x_train = x_train.astype(dtype, copy=False)
     iterations = 60 if args.quick else ITERATIONS
     print(f"{args.convention} convention, {iterations} iterations of batch {BATCH_SIZE}")
 
-    models = {name: multilayer_net(HIDDEN, "he", dtype=dtype) for name in LEARNING_RATES}
-    optimizers = {name: make_optimizer(name, models[name].parameters(), args.convention) for name in models}
+    models = {name: mlp(SIZES, init="he", dtype=dtype) for name in LEARNING_RATES}
+    learners = [Learner(model, make_optimizer(name, model.parameters(), args.convention), name)
+                for name, model in models.items()]
     start = time.perf_counter()
-    losses = train_on_shared_batches(models, optimizers, minibatches(x_train, t_train, BATCH_SIZE, args.convention),
-                                     iterations)
+    train(learners, minibatches(x_train, t_train, BATCH_SIZE, args.convention),
+          Schedule(iterations, max(len(x_train) // BATCH_SIZE, 1)), progress=not args.quick)
+    losses = {learner.name: learner.history.loss for learner in learners}
     report_at = [i for i in (100, 1900) if i < iterations] or [iterations - 1]
     results = {name: {f"smoothed_loss_{i}": float(smooth_curve(values)[i]) for i in report_at}
                for name, values in losses.items()}
@@ -90,11 +92,11 @@ def main(argv: list[str] | None = None) -> dict:
     print(f"{time.perf_counter() - start:.1f} s")
     if not args.quick:
         name = "ch6_optimizer_compare" + ("_book" if args.convention == "book" else "")
-        save_figure(lambda: plot(losses, figure_label(source, args.convention)), name, args)
+        save_figure(lambda: plot(losses, f"{images.name}, {args.convention} convention"), name, args)
     last = report_at[-1]
     ours = ", ".join(f"{n} {r[f'smoothed_loss_{last}']:.3f}" for n, r in results.items())
     record_result(f"ch6 optimizer compare ({args.convention})", f"{ours} (smoothed, iter {last})",
-                  "loss at iter 1900: SGD 0.150, Momentum 0.050, AdaGrad 0.016, Adam 0.032 (MNIST)", source, args)
+                  "loss at iter 1900: SGD 0.150, Momentum 0.050, AdaGrad 0.016, Adam 0.032 (MNIST)", images.label, args)
     return results
 
 

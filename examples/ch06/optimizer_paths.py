@@ -11,7 +11,7 @@ optim.Adam(eps=1e-7, convention="book")): the final points then equal the book's
 --convention pytorch uses optim.SGD(momentum=0.9), optim.Adagrad, optim.RMSprop and optim.Adam,
 whose formulas differ slightly (see docs/chapter6.md). Figure: docs/results/ch6_optimizer_paths.png.
 
-    python examples/ch6_optimizer_paths.py [--convention book|pytorch] [--quick]
+    python examples/ch06/optimizer_paths.py [--convention book|pytorch] [--quick]
 """
 from __future__ import annotations
 
@@ -21,11 +21,12 @@ from typing import Callable
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # examples/, for common/
 
 import tinygrad_edu as tg  # noqa: E402
 import tinygrad_edu.optim as optim  # noqa: E402
-from common import parse_args, record_result, save_figure  # noqa: E402
+from common.experiment import parse_args, record_result  # noqa: E402
+from common.figures import save_figure  # noqa: E402
 
 START = (-7.0, 2.0)
 UPDATES = 30

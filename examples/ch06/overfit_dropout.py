@@ -7,14 +7,14 @@ for comparison. The book's finding: with Dropout the train/test gap narrows and 
 stays below 1.0 (recorded: train 0.67, test 0.548 at the end, after a slow start).
 Figure: docs/results/ch6_overfit_dropout.png.
 
---convention book: the book's non-inverted Dropout (ch6_net.BookDropout: training zeroes units
+--convention book: the book's non-inverted Dropout (common/nets.py: BookDropout: training zeroes units
 and does not rescale, test time multiplies by 1 - p), batches with replacement, float64.
 pytorch (default): nn.Dropout (inverted: training rescales the kept units by 1 / (1 - p), test
 time is the identity), a shuffled DataLoader, float32. In both forms the test-time output is
 the expected training output, but the book's layers pass on 0.8 times smaller activations, six
 times over (0.8^6 = 0.26 at the logits), which slows its learning.
 
-    python examples/ch6_overfit_dropout.py [--convention book|pytorch] [--quick] [--dataset ...]
+    python examples/ch06/overfit_dropout.py [--convention book|pytorch] [--quick] [--dataset ...]
 """
 from __future__ import annotations
 
@@ -22,14 +22,17 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # examples/, for common/
 
 import tinygrad_edu as tg  # noqa: E402
 import tinygrad_edu.optim as optim  # noqa: E402
-from ch6_net import figure_label, multilayer_net, numpy_dtype, train_epochs  # noqa: E402
-from common import load_images, parse_args, record_result, save_figure  # noqa: E402
+from common.experiment import load_images, parse_args, record_result  # noqa: E402
+from common.figures import save_figure  # noqa: E402
+from common.nets import mlp, numpy_dtype  # noqa: E402
+from common.training import Learner, Schedule, minibatches, train  # noqa: E402
 
-HIDDEN = [100] * 6
+
+SIZES = [784, *[100] * 6, 10]
 TRAIN_IMAGES = 300
 BATCH_SIZE = 100
 EPOCHS = 301
@@ -44,8 +47,8 @@ def plot(histories: dict[float, dict], label: str):
 
     fig, axes = plt.subplots(1, len(histories), figsize=(6 * len(histories), 4.5), sharey=True, squeeze=False)
     for ax, (p, history) in zip(axes[0], histories.items()):
-        ax.plot(history["train"], marker="o", markevery=10, label="train")
-        ax.plot(history["test"], marker="s", markevery=10, label="test")
+        ax.plot(history.accuracy["train"], marker="o", markevery=10, label="train")
+        ax.plot(history.accuracy["test"], marker="s", markevery=10, label="test")
         ax.set(xlabel="epochs", ylabel="accuracy", ylim=(0, 1.0), title=f"Dropout p = {p}" if p else "no Dropout")
         ax.legend(loc="lower right")
     fig.suptitle(f"784-100x6-10 on 300 images of {label}", fontsize=10)
@@ -56,9 +59,10 @@ def plot(histories: dict[float, dict], label: str):
 def main(argv: list[str] | None = None) -> dict:
     args = parse_args(__doc__, argv)
     tg.manual_seed(args.seed)
-    (x_all, t_all), (x_test, t_test), source = load_images(args)
+    images = load_images(args)
+    (x_all, t_all), (x_test, t_test) = images.train, images.test
     dtype = numpy_dtype(args.convention)
-    train = (x_all[:TRAIN_IMAGES].astype(dtype), t_all[:TRAIN_IMAGES])
+    train_set = (x_all[:TRAIN_IMAGES].astype(dtype), t_all[:TRAIN_IMAGES])
     test = (x_test[:1000], t_test[:1000]) if args.quick else (x_test, t_test)
     test = (test[0].astype(dtype), test[1])
     epochs = 15 if args.quick else EPOCHS
@@ -67,28 +71,23 @@ def main(argv: list[str] | None = None) -> dict:
     histories, results = {}, {}
     for p in DROPOUT:
         start = time.perf_counter()
-        model = multilayer_net(HIDDEN, "he", dropout=p, convention=args.convention, dtype=dtype)
-        optimizer = optim.SGD(model.parameters(), lr=LEARNING_RATE)
-
-        def report(epoch: int, history: dict) -> None:
-            if epoch % 20 == 0 or epoch == epochs - 1:
-                print(f"  dropout {p}: epoch {epoch:3d}  train {history['train'][-1]:.3f}  "
-                      f"test {history['test'][-1]:.3f}  loss {history['loss'][-1]:.3f}")
-
-        history = train_epochs(model, optimizer, train, {"train": train, "test": test}, epochs, BATCH_SIZE,
-                               args.convention, on_epoch=report)
-        histories[p] = history
-        results[p] = {"train": history["train"][-1], "test": history["test"][-1], "max_train": max(history["train"]),
-                      "first_loss": history["loss"][0], "last_loss": history["loss"][-1],
-                      "seconds": time.perf_counter() - start}
+        model = mlp(SIZES, init="he", dropout=p, convention=args.convention, dtype=dtype)
+        learner = Learner(model, optim.SGD(model.parameters(), lr=LEARNING_RATE))
+        train([learner], minibatches(*train_set, BATCH_SIZE, args.convention),
+              Schedule.epochs(epochs, TRAIN_IMAGES // BATCH_SIZE, args.convention),
+              {"train": train_set, "test": test}, log_every=20, progress=False)
+        history = histories[p] = learner.history
+        results[p] = {"train": history.accuracy["train"][-1], "test": history.accuracy["test"][-1],
+                      "max_train": max(history.accuracy["train"]), "first_loss": history.loss[0],
+                      "last_loss": history.loss[-1], "seconds": time.perf_counter() - start}
         print(f"  dropout {p}: final train {results[p]['train']:.3f}, test "
               f"{results[p]['test']:.3f} (book: {BOOK[p]})")
     if not args.quick:
         name = "ch6_overfit_dropout" + ("_book" if args.convention == "book" else "")
-        save_figure(lambda: plot(histories, figure_label(source, args.convention)), name, args)
+        save_figure(lambda: plot(histories, f"{images.name}, {args.convention} convention"), name, args)
     record_result(f"ch6 overfitting + Dropout ({args.convention})",
                   "; ".join(f"p {p}: train {r['train']:.3f} test {r['test']:.3f}" for p, r in results.items()),
-                  "p 0.2: final train 0.67, test 0.548 (MNIST)", source, args)
+                  "p 0.2: final train 0.67, test 0.548 (MNIST)", images.label, args)
     return results
 
 

@@ -12,7 +12,7 @@ replacement; float64. pytorch (default): `optim.SGD(..., weight_decay=lambda)`, 
 lambda * p to the gradient of every parameter (biases too) and leaves the loss value alone; a
 shuffled DataLoader; float32.
 
-    python examples/ch6_overfit_weight_decay.py [--convention book|pytorch] [--quick] [--dataset ...]
+    python examples/ch06/overfit_weight_decay.py [--convention book|pytorch] [--quick] [--dataset ...]
 """
 from __future__ import annotations
 
@@ -20,14 +20,17 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # examples/, for common/
 
 import tinygrad_edu as tg  # noqa: E402
 import tinygrad_edu.optim as optim  # noqa: E402
-from ch6_net import figure_label, multilayer_net, numpy_dtype, train_epochs  # noqa: E402
-from common import load_images, parse_args, record_result, save_figure  # noqa: E402
+from common.experiment import load_images, parse_args, record_result  # noqa: E402
+from common.figures import save_figure  # noqa: E402
+from common.nets import mlp, numpy_dtype  # noqa: E402
+from common.training import Learner, Schedule, minibatches, train  # noqa: E402
 
-HIDDEN = [100] * 6
+
+SIZES = [784, *[100] * 6, 10]
 TRAIN_IMAGES = 300
 BATCH_SIZE = 100
 EPOCHS = 201
@@ -41,8 +44,8 @@ def plot(histories: dict[float, dict], label: str):
 
     fig, axes = plt.subplots(1, len(histories), figsize=(6 * len(histories), 4.5), sharey=True, squeeze=False)
     for ax, (weight_decay, history) in zip(axes[0], histories.items()):
-        ax.plot(history["train"], marker="o", markevery=10, label="train")
-        ax.plot(history["test"], marker="s", markevery=10, label="test")
+        ax.plot(history.accuracy["train"], marker="o", markevery=10, label="train")
+        ax.plot(history.accuracy["test"], marker="s", markevery=10, label="test")
         ax.set(xlabel="epochs", ylabel="accuracy", ylim=(0, 1.0), title=f"weight decay lambda = {weight_decay}")
         ax.legend(loc="lower right")
     fig.suptitle(f"784-100x6-10 on 300 images of {label}", fontsize=10)
@@ -53,9 +56,10 @@ def plot(histories: dict[float, dict], label: str):
 def main(argv: list[str] | None = None) -> dict:
     args = parse_args(__doc__, argv)
     tg.manual_seed(args.seed)
-    (x_all, t_all), (x_test, t_test), source = load_images(args)
+    images = load_images(args)
+    (x_all, t_all), (x_test, t_test) = images.train, images.test
     dtype = numpy_dtype(args.convention)
-    train = (x_all[:TRAIN_IMAGES].astype(dtype), t_all[:TRAIN_IMAGES])
+    train_set = (x_all[:TRAIN_IMAGES].astype(dtype), t_all[:TRAIN_IMAGES])
     test = (x_test[:1000], t_test[:1000]) if args.quick else (x_test, t_test)
     test = (test[0].astype(dtype), test[1])
     epochs = 15 if args.quick else EPOCHS
@@ -64,31 +68,26 @@ def main(argv: list[str] | None = None) -> dict:
     histories, results = {}, {}
     for weight_decay in LAMBDAS:
         start = time.perf_counter()
-        model = multilayer_net(HIDDEN, "he", dtype=dtype)
-        if args.convention == "book":
-            optimizer, penalty = optim.SGD(model.parameters(), lr=LEARNING_RATE), weight_decay
+        model = mlp(SIZES, init="he", dtype=dtype)
+        if args.convention == "book":  # the book's L2 term in the loss
+            learner = Learner(model, optim.SGD(model.parameters(), lr=LEARNING_RATE), weight_decay=weight_decay)
         else:
-            optimizer, penalty = optim.SGD(model.parameters(), lr=LEARNING_RATE, weight_decay=weight_decay), 0.0
-
-        def report(epoch: int, history: dict) -> None:
-            if epoch % 20 == 0 or epoch == epochs - 1:
-                print(f"  lambda {weight_decay}: epoch {epoch:3d}  train {history['train'][-1]:.3f}  "
-                      f"test {history['test'][-1]:.3f}  loss {history['loss'][-1]:.3f}")
-
-        history = train_epochs(model, optimizer, train, {"train": train, "test": test}, epochs, BATCH_SIZE,
-                               args.convention, penalty=penalty, on_epoch=report)
-        histories[weight_decay] = history
-        results[weight_decay] = {"train": history["train"][-1], "test": history["test"][-1],
-                                 "max_train": max(history["train"]), "first_loss": history["loss"][0],
-                                 "last_loss": history["loss"][-1], "seconds": time.perf_counter() - start}
+            learner = Learner(model, optim.SGD(model.parameters(), lr=LEARNING_RATE, weight_decay=weight_decay))
+        train([learner], minibatches(*train_set, BATCH_SIZE, args.convention),
+              Schedule.epochs(epochs, TRAIN_IMAGES // BATCH_SIZE, args.convention),
+              {"train": train_set, "test": test}, log_every=20, progress=False)
+        history = histories[weight_decay] = learner.history
+        results[weight_decay] = {"train": history.accuracy["train"][-1], "test": history.accuracy["test"][-1],
+                                 "max_train": max(history.accuracy["train"]), "first_loss": history.loss[0],
+                                 "last_loss": history.loss[-1], "seconds": time.perf_counter() - start}
         print(f"  lambda {weight_decay}: final train {results[weight_decay]['train']:.3f}, test "
               f"{results[weight_decay]['test']:.3f} (book: {BOOK[weight_decay]})")
     if not args.quick:
         name = "ch6_overfit_weight_decay" + ("_book" if args.convention == "book" else "")
-        save_figure(lambda: plot(histories, figure_label(source, args.convention)), name, args)
+        save_figure(lambda: plot(histories, f"{images.name}, {args.convention} convention"), name, args)
     record_result(f"ch6 overfitting + weight decay ({args.convention})",
                   "; ".join(f"lambda {wd}: train {r['train']:.3f} test {r['test']:.3f}" for wd, r in results.items()),
-                  "lambda 0: train ~1.0, test far lower; lambda 0.1: train 0.927, test 0.721 (MNIST)", source, args)
+                  "lambda 0: train ~1.0, test far lower; lambda 0.1: train 0.927, test 0.721 (MNIST)", images.label, args)
     return results
 
 

@@ -13,7 +13,7 @@ the next step would be to narrow the ranges and search again.
 --convention book: L2 on the weights only, added to the loss; batches with replacement; float64.
 pytorch (default): optim.SGD(weight_decay=lambda), a shuffled DataLoader, float32.
 
-    python examples/ch6_hyperparameter_search.py [--trials 100] [--convention book|pytorch] [--quick]
+    python examples/ch06/hyperparameter_search.py [--trials 100] [--convention book|pytorch] [--quick]
 """
 from __future__ import annotations
 
@@ -23,15 +23,17 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # examples/, for common/
 
 import tinygrad_edu as tg  # noqa: E402
 import tinygrad_edu.optim as optim  # noqa: E402
-from ch6_net import figure_label, multilayer_net, numpy_dtype, train_epochs  # noqa: E402
-from common import load_images, parse_args, record_result, save_figure  # noqa: E402
+from common.experiment import load_images, parse_args, record_result  # noqa: E402
+from common.figures import save_figure  # noqa: E402
+from common.nets import mlp, numpy_dtype  # noqa: E402
+from common.training import Learner, Schedule, minibatches, train  # noqa: E402
 from tinygrad_edu.random import generator  # noqa: E402
 
-HIDDEN = [100] * 6
+SIZES = [784, *[100] * 6, 10]
 IMAGES = 500
 VALIDATION = 100
 BATCH_SIZE = 100
@@ -46,20 +48,22 @@ def split(x: np.ndarray, t: np.ndarray) -> tuple[tuple[np.ndarray, np.ndarray], 
     return (x[VALIDATION:], t[VALIDATION:]), (x[:VALIDATION], t[:VALIDATION])
 
 
-def trial(lr: float, weight_decay: float, train, validation, epochs: int, convention: str, dtype) -> dict:
-    model = multilayer_net(HIDDEN, "he", dtype=dtype)
-    if convention == "book":
-        optimizer, penalty = optim.SGD(model.parameters(), lr=lr), weight_decay
+def trial(lr: float, weight_decay: float, train_set, validation, epochs: int, convention: str, dtype) -> dict:
+    model = mlp(SIZES, init="he", dtype=dtype)
+    if convention == "book":  # the book's L2 term in the loss
+        learner = Learner(model, optim.SGD(model.parameters(), lr=lr), weight_decay=weight_decay)
     else:
-        optimizer, penalty = optim.SGD(model.parameters(), lr=lr, weight_decay=weight_decay), 0.0
+        learner = Learner(model, optim.SGD(model.parameters(), lr=lr, weight_decay=weight_decay))
     try:
-        history = train_epochs(model, optimizer, train, {"validation": validation, "train": train}, epochs,
-                               BATCH_SIZE, convention, penalty=penalty)
+        train([learner], minibatches(*train_set, BATCH_SIZE, convention),
+              Schedule.epochs(epochs, len(train_set[0]) // BATCH_SIZE, convention),
+              {"validation": validation, "train": train_set}, log_every=0, progress=False)
     except FloatingPointError as error:  # counted as a failed trial, and said so
         print(f"    lr {lr:.2e}, weight decay {weight_decay:.2e}: diverged ({error})")
         return {"lr": lr, "weight_decay": weight_decay, "validation": [], "train": [], "final": -1.0}
-    return {"lr": lr, "weight_decay": weight_decay, "validation": history["validation"], "train": history["train"],
-            "final": history["validation"][-1]}
+    accuracy = learner.history.accuracy
+    return {"lr": lr, "weight_decay": weight_decay, "validation": accuracy["validation"], "train": accuracy["train"],
+            "final": accuracy["validation"][-1]}
 
 
 def plot(ranked: list[dict], label: str):
@@ -86,12 +90,13 @@ def main(argv: list[str] | None = None) -> dict:
     args = parse_args(__doc__, argv, extra=lambda parser: parser.add_argument(
         "--trials", type=int, default=None, help="number of random trials (default 100, 6 with --quick)"))
     tg.manual_seed(args.seed)
-    (x_all, t_all), _, source = load_images(args)
+    images = load_images(args)
+    x_all, t_all = images.train
     dtype = numpy_dtype(args.convention)
-    train, validation = split(x_all.astype(dtype), t_all)
+    train_set, validation = split(x_all.astype(dtype), t_all)
     trials = args.trials or (6 if args.quick else 100)
     epochs = 10 if args.quick else EPOCHS
-    print(f"{args.convention} convention: {trials} trials, {epochs} epochs, {len(train[0])} train / "
+    print(f"{args.convention} convention: {trials} trials, {epochs} epochs, {len(train_set[0])} train / "
           f"{len(validation[0])} validation images")
     start = time.perf_counter()
     # All draws up front, so the trials are the same whatever the training consumes from the generator.
@@ -99,7 +104,7 @@ def main(argv: list[str] | None = None) -> dict:
     lrs = 10 ** generator().uniform(-6, -2, size=trials)
     results = []
     for number, (lr, weight_decay) in enumerate(zip(lrs.tolist(), weight_decays.tolist())):
-        results.append(trial(lr, weight_decay, train, validation, epochs, args.convention, dtype))
+        results.append(trial(lr, weight_decay, train_set, validation, epochs, args.convention, dtype))
         print(f"  trial {number + 1:3d}: val acc {results[-1]['final']:.3f} | lr {lr:.2e}, weight decay "
               f"{weight_decay:.2e}")
     ranked = sorted(results, key=lambda r: r["final"], reverse=True)
@@ -109,13 +114,13 @@ def main(argv: list[str] | None = None) -> dict:
               f"{result['weight_decay']:.2e}")
     if not args.quick:
         name = "ch6_hyperparameter_search" + ("_book" if args.convention == "book" else "")
-        save_figure(lambda: plot(ranked[:SHOWN], figure_label(source, args.convention)), name, args)
+        save_figure(lambda: plot(ranked[:SHOWN], f"{images.name}, {args.convention} convention"), name, args)
     best = ranked[0]
     slow = [r["final"] for r in results if r["lr"] < 1e-3]
     record_result(f"ch6 hyperparameter search ({args.convention})",
                   f"best val {best['final']:.2f} (lr {best['lr']:.4f}, wd {best['weight_decay']:.1e}); "
                   f"best with lr<1e-3: {max(slow) if slow else float('nan'):.2f}",
-                  "best val .84 (lr .0094, wd 2.8e-6); best with lr<1e-3: .25 (MNIST)", source, args)
+                  "best val .84 (lr .0094, wd 2.8e-6); best with lr<1e-3: .25 (MNIST)", images.label, args)
     return {"ranked": ranked, "best": best}
 
 

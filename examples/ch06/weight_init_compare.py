@@ -11,7 +11,7 @@ With nn.init the three are `normal_(w, 0, 0.01)`, `kaiming_normal_(w, nonlineari
 (= sqrt(1/n)) and `kaiming_normal_(w, nonlinearity="relu")` (= sqrt(2/n)).
 --convention book draws the minibatches with replacement and trains in float64.
 
-    python examples/ch6_weight_init_compare.py [--convention book|pytorch] [--quick] [--dataset ...]
+    python examples/ch06/weight_init_compare.py [--convention book|pytorch] [--quick] [--dataset ...]
 """
 from __future__ import annotations
 
@@ -20,15 +20,16 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # examples/, for common/
 
 import tinygrad_edu as tg  # noqa: E402
 import tinygrad_edu.optim as optim  # noqa: E402
-from ch6_net import (figure_label, minibatches, multilayer_net, numpy_dtype, smooth_curve,  # noqa: E402
-                     train_on_shared_batches)
-from common import load_images, parse_args, record_result, save_figure  # noqa: E402
+from common.experiment import load_images, parse_args, record_result  # noqa: E402
+from common.figures import save_figure, smooth_curve  # noqa: E402
+from common.nets import mlp, numpy_dtype  # noqa: E402
+from common.training import Learner, Schedule, minibatches, train  # noqa: E402
 
-HIDDEN = [100, 100, 100, 100]
+SIZES = [784, 100, 100, 100, 100, 10]
 BATCH_SIZE = 128
 ITERATIONS = 2000
 INITS = {"std=0.01": 0.01, "Xavier": "xavier", "He": "he"}
@@ -51,17 +52,19 @@ def plot(losses: dict[str, list[float]], label: str):
 def main(argv: list[str] | None = None) -> dict:
     args = parse_args(__doc__, argv)
     tg.manual_seed(args.seed)
-    (x_train, t_train), _, source = load_images(args)
+    images = load_images(args)
+    x_train, t_train = images.train
     dtype = numpy_dtype(args.convention)
     x_train = x_train.astype(dtype, copy=False)
     iterations = 80 if args.quick else ITERATIONS
     print(f"{args.convention} convention, {iterations} iterations of batch {BATCH_SIZE}")
 
-    models = {name: multilayer_net(HIDDEN, init, dtype=dtype) for name, init in INITS.items()}
-    optimizers = {name: optim.SGD(model.parameters(), lr=0.01) for name, model in models.items()}
+    models = {name: mlp(SIZES, init=init, dtype=dtype) for name, init in INITS.items()}
+    learners = [Learner(model, optim.SGD(model.parameters(), lr=0.01), name) for name, model in models.items()]
     start = time.perf_counter()
-    losses = train_on_shared_batches(models, optimizers, minibatches(x_train, t_train, BATCH_SIZE, args.convention),
-                                     iterations)
+    train(learners, minibatches(x_train, t_train, BATCH_SIZE, args.convention),
+          Schedule(iterations, max(len(x_train) // BATCH_SIZE, 1)), progress=not args.quick)
+    losses = {learner.name: learner.history.loss for learner in learners}
     at = min(1900, iterations - 1)
     results = {name: {"smoothed_loss": float(smooth_curve(values)[at]), "first_loss": values[0],
                       "last_loss": values[-1]} for name, values in losses.items()}
@@ -70,10 +73,10 @@ def main(argv: list[str] | None = None) -> dict:
         print(f"  {name:9s} {result['smoothed_loss']:.3f}   book {BOOK_LOSS_1900[name]}")
     if not args.quick:
         name = "ch6_weight_init_compare" + ("_book" if args.convention == "book" else "")
-        save_figure(lambda: plot(losses, figure_label(source, args.convention)), name, args)
+        save_figure(lambda: plot(losses, f"{images.name}, {args.convention} convention"), name, args)
     record_result(f"ch6 weight init compare ({args.convention})",
                   " / ".join(f"{r['smoothed_loss']:.3f}" for r in results.values()) + f" (smoothed, iter {at})",
-                  "loss at iter 1900: 2.305 / 0.377 / 0.286 (0.01 / Xavier / He, MNIST)", source, args)
+                  "loss at iter 1900: 2.305 / 0.377 / 0.286 (0.01 / Xavier / He, MNIST)", images.label, args)
     return results
 
 

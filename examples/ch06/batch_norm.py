@@ -10,14 +10,14 @@ scales do not learn at all. Figure: the book's 4 x 4 grid of accuracy curves
 
 Overflow is reported, never hidden: at the largest scales the net without BatchNorm produces
 activations of ~1e6 and its SGD steps blow up. As soon as a loss or weight stops being finite,
-that net stops training and the run prints "overflow at iteration k"; its later accuracies are
+that net stops training and the run prints "overflow at step k"; its later accuracies are
 None, not NaN. (The book's notebook prints 0.097 there: argmax of all-NaN scores is class 0.)
 
 --convention book: BatchNorm as the book's layer (running_var starting at 0, biased variance,
 momentum 0.9, eps 1e-6), batches with replacement, float64. pytorch (default): nn.BatchNorm1d,
 a shuffled DataLoader, float32.
 
-    python examples/ch6_batch_norm.py [--convention book|pytorch] [--quick] [--dataset ...]
+    python examples/ch06/batch_norm.py [--convention book|pytorch] [--quick] [--dataset ...]
 """
 from __future__ import annotations
 
@@ -27,15 +27,16 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # examples/, for common/
 
 import tinygrad_edu as tg  # noqa: E402
-import tinygrad_edu.nn as nn  # noqa: E402
 import tinygrad_edu.optim as optim  # noqa: E402
-from ch6_net import figure_label, minibatches, multilayer_net, numpy_dtype  # noqa: E402
-from common import evaluate_accuracy, load_images, parse_args, record_result, save_figure  # noqa: E402
+from common.experiment import load_images, parse_args, record_result  # noqa: E402
+from common.figures import save_figure  # noqa: E402
+from common.nets import mlp, numpy_dtype  # noqa: E402
+from common.training import History, Learner, Schedule, minibatches, train  # noqa: E402
 
-HIDDEN = [100] * 5
+SIZES = [784, *[100] * 5, 10]
 TRAIN_IMAGES = 1000
 BATCH_SIZE = 100
 EPOCHS = 20
@@ -50,40 +51,21 @@ NAMES = ("BatchNorm", "no BatchNorm")
 
 
 def train_pair(scale: float, x_train: np.ndarray, t_train: np.ndarray, epochs: int, convention: str,
-               dtype: np.dtype) -> dict[str, dict]:
-    """Train the BN and the plain net on the same batches; accuracies per epoch and any overflow."""
-    models = {"BatchNorm": multilayer_net(HIDDEN, scale, batch_norm=True, convention=convention, dtype=dtype),
-              "no BatchNorm": multilayer_net(HIDDEN, scale, convention=convention, dtype=dtype)}
-    optimizers = {name: optim.SGD(model.parameters(), lr=LEARNING_RATE) for name, model in models.items()}
-    runs = {name: {"accuracy": [], "overflow_at": None} for name in models}
-    loss_fn = nn.CrossEntropyLoss()
-    per_epoch = TRAIN_IMAGES // BATCH_SIZE
-    first = 0 if convention == "book" else per_epoch - 1  # as ch6_net.train_epochs
-    batches = minibatches(x_train, t_train, BATCH_SIZE, convention)
-    for iteration in range(first + (epochs - 1) * per_epoch + 1):
-        x, t = next(batches)
-        for name, model in models.items():
-            run = runs[name]
-            if run["overflow_at"] is not None:
-                continue
-            with np.errstate(over="ignore", invalid="ignore"):  # detected below and reported, not warned
-                optimizers[name].zero_grad()
-                loss = loss_fn(model(x), t)
-                loss.backward()
-                optimizers[name].step()
-            if not (np.isfinite(loss.item()) and all(np.isfinite(p.data).all() for p in model.parameters())):
-                run["overflow_at"] = iteration
-        if iteration >= first and (iteration - first) % per_epoch == 0:
-            for name, model in models.items():
-                overflowed = runs[name]["overflow_at"] is not None
-                runs[name]["accuracy"].append(None if overflowed else evaluate_accuracy(model, x_train, t_train))
-    return runs
+               dtype: np.dtype) -> dict[str, History]:
+    """Train the BN and the plain net on the same batches; their accuracy per epoch and any overflow."""
+    models = {"BatchNorm": mlp(SIZES, init=scale, batch_norm=True, convention=convention, dtype=dtype),
+              "no BatchNorm": mlp(SIZES, init=scale, convention=convention, dtype=dtype)}
+    learners = [Learner(model, optim.SGD(model.parameters(), lr=LEARNING_RATE), name) for name, model in models.items()]
+    train(learners, minibatches(x_train, t_train, BATCH_SIZE, convention),
+          Schedule.epochs(epochs, TRAIN_IMAGES // BATCH_SIZE, convention), {"train": (x_train, t_train)},
+          overflow="stop", log_every=0, progress=False)
+    return {learner.name: learner.history for learner in learners}
 
 
-def describe(run: dict) -> str:
-    if run["overflow_at"] is not None:
-        return f"overflow at iteration {run['overflow_at']}"
-    return f"{run['accuracy'][-1]:.3f}"
+def describe(history: History) -> str:
+    if history.overflow_at is not None:
+        return f"overflow at step {history.overflow_at}"
+    return f"{history.accuracy['train'][-1]:.3f}"
 
 
 def plot(scales, results: list[dict[str, dict]], epochs: int, label: str):
@@ -94,9 +76,9 @@ def plot(scales, results: list[dict[str, dict]], epochs: int, label: str):
     fig, axes = plt.subplots(rows, columns, figsize=(13, 2.6 * rows + 0.6), sharex=True, sharey=True, squeeze=False)
     for ax, scale, runs in zip(axes.flat, scales, results):
         for name, style in zip(NAMES, ("-", "--")):
-            accuracy = [np.nan if a is None else a for a in runs[name]["accuracy"]]
+            accuracy = [np.nan if a is None else a for a in runs[name].accuracy["train"]]
             ax.plot(range(len(accuracy)), accuracy, style, label=name)
-            if runs[name]["overflow_at"] is not None:
+            if runs[name].overflow_at is not None:
                 ax.text(0.5, 0.05, f"{name}: overflow", transform=ax.transAxes, ha="center", fontsize=8, color="C3")
         ax.set(title=f"W: {scale:.2g}", ylim=(0, 1.0), xlim=(0, epochs - 1))
     for ax in axes.flat[len(scales):]:
@@ -115,7 +97,8 @@ def plot(scales, results: list[dict[str, dict]], epochs: int, label: str):
 def main(argv: list[str] | None = None) -> dict:
     args = parse_args(__doc__, argv)
     tg.manual_seed(args.seed)
-    (x_all, t_all), _, source = load_images(args)
+    images = load_images(args)
+    x_all, t_all = images.train
     dtype = numpy_dtype(args.convention)
     x_train, t_train = x_all[:TRAIN_IMAGES].astype(dtype), t_all[:TRAIN_IMAGES]
     scales = QUICK_SCALES if args.quick else SCALES
@@ -133,18 +116,19 @@ def main(argv: list[str] | None = None) -> dict:
     print(f"{time.perf_counter() - start:.1f} s")
     if not args.quick:
         name = "ch6_batch_norm" + ("_book" if args.convention == "book" else "")
-        save_figure(lambda: plot(scales, results, epochs, figure_label(source, args.convention)), name, args)
+        save_figure(lambda: plot(scales, results, epochs, f"{images.name}, {args.convention} convention"), name,
+                    args)
 
-    def final(run: dict) -> float:
-        return -1.0 if run["overflow_at"] is not None else run["accuracy"][-1]
+    def final(run: History) -> float:
+        return -1.0 if run.overflow_at is not None else run.accuracy["train"][-1]
 
     bn_wins = sum(final(r["BatchNorm"]) > final(r["no BatchNorm"]) for r in results)
-    overflows = sum(r["no BatchNorm"]["overflow_at"] is not None for r in results)
+    overflows = sum(r["no BatchNorm"].overflow_at is not None for r in results)
     record_result(f"ch6 BatchNorm vs none ({args.convention})",
                   f"BN ahead at {bn_wins}/{len(scales)} scales; no-BN overflows at {overflows}; "
                   f"BN final acc {min(final(r['BatchNorm']) for r in results):.2f}-"
                   f"{max(final(r['BatchNorm']) for r in results):.2f}",
-                  "BN ahead at 14/16 scales; BN final acc 0.42-1.0 (no-BN .097 = NaN at std 1, .54)", source, args)
+                  "BN ahead at 14/16 scales; BN final acc 0.42-1.0 (no-BN .097 = NaN at std 1, .54)", images.label, args)
     return {"scales": [float(s) for s in scales], "runs": results, "bn_wins": bn_wins}
 
 

@@ -10,7 +10,7 @@ gradient 2x: each step multiplies x by (1 - 2 lr), so it matches the numerical r
 not matter and keeps diverging (to ~1e128) for lr 10. Figure: the 20-step path
 (docs/results/ch4_gradient_descent.png), the book's gradient_method.py.
 
-    python examples/ch4_gradient_descent.py [--quick]
+    python examples/ch04/gradient_descent.py [--quick]
 """
 from __future__ import annotations
 
@@ -19,10 +19,11 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # examples/, for common/
 
 import tinygrad_edu as tg  # noqa: E402
-from common import parse_args, record_result, save_figure  # noqa: E402
+from common.experiment import parse_args, record_result  # noqa: E402
+from common.figures import save_figure  # noqa: E402
 
 START = (-3.0, 4.0)
 RUNS = {"lr 0.1, 20 steps": (0.1, 20), "lr 0.1, 100 steps": (0.1, 100), "lr 10, 100 steps": (10.0, 100),

@@ -6,7 +6,7 @@ x = 10 (true values 0.2 and 0.3: the last digits are rounding error of the subtr
 derivative from autograd (y.backward(); x.grad) is exact up to one rounding. Figure: f and its
 tangent at x = 5 (docs/results/ch4_numerical_differentiation.png), the book's gradient_1d.py.
 
-    python examples/ch4_numerical_differentiation.py [--quick]
+    python examples/ch04/numerical_differentiation.py [--quick]
 """
 from __future__ import annotations
 
@@ -15,10 +15,11 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # examples/, for common/
 
 import tinygrad_edu as tg  # noqa: E402
-from common import parse_args, record_result, save_figure  # noqa: E402
+from common.experiment import parse_args, record_result  # noqa: E402
+from common.figures import save_figure  # noqa: E402
 
 H = 1e-4
 BOOK = {5.0: 0.1999999999990898, 10.0: 0.2999999999986347}

@@ -9,7 +9,7 @@ the properties hold for every W: each row sums to 0 (softmax - t sums to 0) and 
 row 1 (0.9 / 0.6). In PyTorch terms the net is nn.Linear(2, 3, bias=False), whose weight is
 the book's W transposed; W here keeps the book's layout.
 
-    python examples/ch4_simplenet.py [--quick] [--seed N]
+    python examples/ch04/simplenet.py [--quick] [--seed N]
 """
 from __future__ import annotations
 
@@ -18,11 +18,11 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # examples/, for common/
 
 import tinygrad_edu as tg  # noqa: E402
 import tinygrad_edu.functional as F  # noqa: E402
-from common import parse_args, record_result  # noqa: E402
+from common.experiment import parse_args, record_result  # noqa: E402
 
 X = np.array([0.6, 0.9])
 T = np.array([0.0, 0.0, 1.0])

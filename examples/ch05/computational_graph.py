@@ -9,22 +9,27 @@ the book's style (ops as circles, the value above each arrow, its gradient below
 trace_backward prints the order in which backward visited the nodes. float64 makes every number
 the same double the book's layers compute (220.00000000000003 included).
 
-    python examples/ch5_computational_graph.py [--quick] [--out-dir docs/figures]
+    python examples/ch05/computational_graph.py [--quick] [--figures-dir docs/figures]
 
 Writes ch5_buy_apple.{dot,svg} and ch5_buy_apple_orange.{dot,svg} (SVG only when Graphviz's
-`dot` is installed and not --quick). See docs/tour.md.
+`dot` is installed and not --quick) into --figures-dir: docs/figures, where docs/tour.md shows
+them, unless --out-dir sends the results elsewhere (then there too). See docs/tour.md.
 """
 from __future__ import annotations
 
-import argparse
+import sys
 from pathlib import Path
 
 import numpy as np
 
-import tinygrad_edu as tg
-from tinygrad_edu import viz
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # examples/, for common/
 
-ROOT = Path(__file__).resolve().parent.parent
+import tinygrad_edu as tg  # noqa: E402
+from common.experiment import DEFAULT_OUT_DIR, ROOT, parse_args, record_result  # noqa: E402
+from tinygrad_edu import viz  # noqa: E402
+
+BOOK = {"buy_apple": {"price": 220, "dapple": 2.2, "dapple_num": 110, "dtax": 200},
+        "buy_apple_orange": {"price": 715, "dorange": 3.3, "dorange_num": 165, "dtax": 650}}
 
 
 def scalar(value: float, name: str) -> tg.Tensor:
@@ -77,20 +82,32 @@ def run_graph(title: str, build, out_dir: Path, render: bool) -> dict[str, float
     return results
 
 
-def main(quick: bool = False, out_dir: str | Path = "docs/figures") -> dict[str, dict[str, float]]:
+def main(argv: list[str] | None = None) -> dict[str, dict[str, float]]:
     """Both shopping graphs: {"buy_apple": {"price": ..., "dapple": ...}, "buy_apple_orange": {...}}."""
-    out = Path(out_dir)
-    if not out.is_absolute():
-        out = ROOT / out
+    args = parse_args(__doc__, argv, lambda parser: parser.add_argument(
+        "--figures-dir", default=None, help="where the .dot and .svg files go (default: docs/figures)"),
+                      images=False, conventions=False)
+    if args.figures_dir is not None:
+        out = Path(args.figures_dir)
+    else:  # docs/ shows the drawings from docs/figures; a run writing its results elsewhere keeps them there
+        out = ROOT / "docs" / "figures" if Path(args.out_dir).resolve() == DEFAULT_OUT_DIR else Path(args.out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    return {"buy_apple": run_graph("ch5_buy_apple", buy_apple, out, render=not quick),
-            "buy_apple_orange": run_graph("ch5_buy_apple_orange", buy_apple_orange, out, render=not quick)}
+    results = {"buy_apple": run_graph("ch5_buy_apple", buy_apple, out, render=not args.quick),
+               "buy_apple_orange": run_graph("ch5_buy_apple_orange", buy_apple_orange, out, render=not args.quick)}
+
+    def numbers(run: dict[str, float], names) -> str:
+        return ", ".join(f"{_label(name)} {run[name]:.10g}" for name in names)
+
+    ours = "; with oranges: ".join(numbers(results[key], BOOK[key]) for key in BOOK)
+    book = "; with oranges: ".join(numbers(BOOK[key], BOOK[key]) for key in BOOK)
+    record_result("ch5 shopping graphs (apple, orange)", ours, book, "no data", args)
+    return results
+
+
+def _label(name: str) -> str:
+    """'dapple_num' -> 'dApple_num', as the book prints its gradients."""
+    return name if not name.startswith("d") else "d" + name[1].upper() + name[2:]
 
 
 if __name__ == "__main__":
-    lines = __doc__.strip().splitlines()
-    parser = argparse.ArgumentParser(description=lines[0])
-    parser.add_argument("--quick", action="store_true", help="write the DOT text only, no rendering")
-    parser.add_argument("--out-dir", default="docs/figures", help="where the .dot and .svg files go")
-    args = parser.parse_args()
-    main(quick=args.quick, out_dir=args.out_dir)
+    main()

@@ -8,7 +8,7 @@ ReLU outputs that are exactly 0. Figures: one 4 x 5 grid of histograms per activ
 (docs/results/ch6_activation_histograms_<activation>.png). Only Tensor ops are used, under
 no_grad, in float64 like the book. See docs/chapter6.md.
 
-    python examples/ch6_activation_histograms.py [--quick] [--seed 0]
+    python examples/ch06/activation_histograms.py [--quick] [--seed 0]
 """
 from __future__ import annotations
 
@@ -18,10 +18,11 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # examples/, for common/
 
 import tinygrad_edu as tg  # noqa: E402
-from common import parse_args, record_result, save_figure  # noqa: E402
+from common.experiment import parse_args, record_result  # noqa: E402
+from common.figures import save_figure  # noqa: E402
 
 LAYERS = 5
 UNITS = 100

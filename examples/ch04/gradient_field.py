@@ -7,7 +7,7 @@ gradient_2d.py) draws -grad f on the grid -2 ... 2.25 in steps of 0.25: every ar
 minimum at the origin and grows with the distance from it
 (docs/results/ch4_gradient_field.png).
 
-    python examples/ch4_gradient_field.py [--quick]
+    python examples/ch04/gradient_field.py [--quick]
 """
 from __future__ import annotations
 
@@ -16,10 +16,11 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # examples/, for common/
 
 import tinygrad_edu as tg  # noqa: E402
-from common import parse_args, record_result, save_figure  # noqa: E402
+from common.experiment import parse_args, record_result  # noqa: E402
+from common.figures import save_figure  # noqa: E402
 
 POINTS = [(3.0, 4.0), (0.0, 2.0), (3.0, 0.0)]
 BOOK = {(3.0, 4.0): (6.0, 8.0), (0.0, 2.0): (0.0, 4.0), (3.0, 0.0): (6.0, 0.0)}
