@@ -33,11 +33,19 @@ def run_printing(program: Callable[..., Any], *args: Any, seed: int = 0, torch: 
     """(what `program(*args)` printed, what it returned), with Python's and PyTorch's generators seeded."""
     random.seed(seed)
     tinygrad_edu.manual_seed(seed)
+    threads = None
     if torch is not None:
         torch.manual_seed(seed)
+        # one thread: these programs are small, and PyTorch's thread pool thrashes a shared CPU
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
     out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        result = program(*args)
+    try:
+        with contextlib.redirect_stdout(out):
+            result = program(*args)
+    finally:
+        if threads is not None:
+            torch.set_num_threads(threads)
     return out.getvalue(), result
 
 
