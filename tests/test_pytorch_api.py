@@ -272,3 +272,12 @@ def test_every_top_level_function_is_the_methods_function_form():
         expected, got = getattr(positive, name)(), function(positive)
         np.testing.assert_array_equal(np.asarray(got.data if isinstance(got, tg.Tensor) else got),
                                       np.asarray(expected.data if isinstance(expected, tg.Tensor) else expected))
+
+
+def test_errors_carry_pytorchs_key_words():
+    with pytest.raises(ValueError, match="a Tensor with 2 elements cannot be converted to Scalar"):
+        tg.ones(2).item()
+    with pytest.raises(RuntimeError, match="Boolean value of Tensor with more than one value is ambiguous"):
+        bool(tg.ones(2))
+    with pytest.raises(RuntimeError, match="Can't call numpy\\(\\) on Tensor that requires grad"):
+        tg.ones(2, requires_grad=True).numpy()

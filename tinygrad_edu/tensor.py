@@ -103,7 +103,8 @@ class Tensor(TensorBase):
 
     def item(self) -> float | int | bool:
         if self.data.size != 1:
-            raise ValueError(f"item() needs a tensor with one element, got shape {self.data.shape}")
+            raise ValueError(f"a Tensor with {self.data.size} elements cannot be converted to Scalar: item() needs "
+                             f"a tensor with one element, got shape {self.data.shape}")
         return self.data.item()
 
     def tolist(self) -> Any:
@@ -131,7 +132,8 @@ class Tensor(TensorBase):
 
     def __bool__(self) -> bool:
         if self.data.size != 1:
-            raise RuntimeError(f"the truth value of a tensor of shape {self.data.shape} is ambiguous")
+            raise RuntimeError(f"Boolean value of Tensor with more than one value is ambiguous (shape "
+                               f"{self.data.shape}); use .any() or .all()")
         return bool(self.data)
 
     def __float__(self) -> float:
