@@ -28,7 +28,7 @@ LAYERS = {
 }
 # Submodules that sit above their package's layer: PyTorch's import path puts
 # torch.autograd.functional inside autograd, but it builds tensors, so it is layer 4.
-SUBMODULE_LAYERS = {"autograd.functional": 4}
+SUBMODULE_LAYERS = {"autograd.functional": 4, "autograd.functional_args": 4}
 
 
 def _module_name(path: Path) -> str:
