@@ -142,6 +142,10 @@ def test_create_graph_keeps_the_result_differentiable():
     # in x_k is -sin(x_k) S + sum_i cos(x_i) + n cos(x_k)
     a, s = x.data, x.data.sum()
     np.testing.assert_allclose(x.grad.data, -np.sin(a) * s + np.cos(a).sum() + 3 * np.cos(a), atol=1e-6)
+    forward = AF.jacobian(lambda t: t.sin() * t.sum(), x, create_graph=True, strategy="forward-mode")
+    assert forward.requires_grad
+    (again,) = tg.autograd.grad(forward.sum(), x)
+    np.testing.assert_allclose(again.data, x.grad.data, atol=1e-12)
     plain = AF.jacobian(lambda t: t.sin() * t.sum(), x)
     assert not plain.requires_grad and plain.grad_fn is None
     hv = AF.hvp(single, x, tg.ones(3, dtype=np.float64), create_graph=True)[1]
