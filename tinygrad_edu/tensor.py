@@ -862,6 +862,10 @@ def _as_tensor(value: Any, like: Tensor) -> Tensor:
 
 def _binary(self: Tensor, other: Any, op: type, reflected: bool) -> Tensor:
     """Apply a two-input op with NumPy broadcasting, made explicit in the graph."""
+    if isinstance(other, Tensor) and not reflected:
+        x, y = self.data, other.data
+        if x.shape == y.shape and x.dtype == y.dtype and (op is not Div or is_floating(x.dtype)):
+            return op.apply(self, other)  # the common case first: nothing to convert or broadcast
     if type(other) is float or type(other) is int:
         if not is_floating(self.data.dtype) and (type(other) is float or op is Div):
             self = self._cast(get_default_dtype())  # int / int is a float of the default dtype, as in PyTorch
