@@ -1,6 +1,7 @@
 """Datasets, DataLoader, synthetic sets, where MNIST files are looked for, embedded subset, load_mnist."""
 import dataclasses
 import hashlib
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -9,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import tinygrad_edu as tg
-from tinygrad_edu.data import DataLoader, Dataset, TensorDataset, datasets, load_mnist, write_idx
+from tinygrad_edu.data import DataLoader, Dataset, DatasetFallbackWarning, TensorDataset, datasets, load_mnist, write_idx
 from tinygrad_edu.data import embedded, mnist, sources
 
 DEBIAN_DIR = Path("/usr/share/datasets/fashion-mnist")
@@ -411,15 +412,33 @@ def test_load_mnist_book_shapes_and_normalisation():
 
 def test_load_mnist_auto_falls_back_to_embedded_and_says_so(clean_env, monkeypatch):
     monkeypatch.setattr(sources, "FASHION_MNIST", dataclasses.replace(sources.FASHION_MNIST, system_dir=None))
-    (x, _), _, source = load_mnist(return_source=True)
+    with pytest.warns(DatasetFallbackWarning, match=r'loaded embedded Fashion-MNIST subset train .*not MNIST'
+                                                    r'.*dataset="mnist", download=True.*TINYGRAD_EDU_MNIST') as caught:
+        (x, _), _, source = load_mnist(return_source=True)
     assert x.shape == (5000, 784) and source.startswith("embedded Fashion-MNIST subset train (5000 images")
+    assert caught[0].filename == __file__  # the warning points at the caller's line
     write_fake_split(clean_env / "full", 20)
     write_fake_split(clean_env / "full", 10, train=False)
     monkeypatch.setenv("TINYGRAD_EDU_FASHION_MNIST", str(clean_env / "full"))
-    (x, _), (xt, _), source = load_mnist(return_source=True)
+    with pytest.warns(DatasetFallbackWarning, match=r"loaded Fashion-MNIST train \(20 images\)"):
+        (x, _), (xt, _), source = load_mnist(return_source=True)
     assert x.shape == (20, 784) and xt.shape == (10, 784)
     assert source == (f"Fashion-MNIST train (20 images) from {clean_env / 'full'}; "
                       f"Fashion-MNIST test (10 images) from {clean_env / 'full'}")
+
+
+def test_load_mnist_auto_prefers_mnist_and_is_silent_then(clean_env, monkeypatch):
+    write_fake_split(clean_env / "digits", 30, offset=7)
+    write_fake_split(clean_env / "digits", 10, train=False)
+    monkeypatch.setenv("TINYGRAD_EDU_MNIST", str(clean_env / "digits"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        (x, _), _, source = load_mnist(return_source=True)
+    assert x.shape == (30, 784) and source.startswith("MNIST train (30 images)")
+    with warnings.catch_warnings():  # naming a data set explicitly is never a fallback
+        warnings.simplefilter("error")
+        (x, _), _ = load_mnist(dataset="embedded")
+    assert x.shape == (5000, 784)
 
 
 def test_load_mnist_argument_errors(clean_env):

@@ -8,6 +8,7 @@ package has no side effects. See README.md and docs/architecture.md.
 """
 from . import autograd, data, functional, nn, optim, utils, viz
 from ._dtypes import get_default_dtype, set_default_dtype
+from ._threads import get_num_threads, set_num_threads
 from ._grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .autograd import Function, grad
 from .autograd import functional as _autograd_functional  # binds tg.autograd.functional, as in torch
@@ -36,10 +37,10 @@ __version__ = "0.1.0"
 __all__ = [
     "check_module", "data", "load", "save",
     "Function", "GradcheckError", "Tensor", "arange", "autograd", "cat", "enable_grad", "eye", "from_numpy", "full",
-    "functional", "get_default_dtype", "grad", "gradcheck", "gradgradcheck", "is_grad_enabled", "manual_seed",
-    "nn", "no_grad", "numerical_gradient", "ones", "ones_like", "optim", "rand", "randint", "randn",
-    "set_default_dtype", "set_grad_enabled", "stack", "tensor", "trace_backward", "trace_forward", "viz", "where",
-    "zeros", "zeros_like",
+    "functional", "get_default_dtype", "get_num_threads", "grad", "gradcheck", "gradgradcheck", "is_grad_enabled",
+    "manual_seed", "nn", "no_grad", "numerical_gradient", "ones", "ones_like", "optim", "rand", "randint", "randn",
+    "set_default_dtype", "set_grad_enabled", "set_num_threads", "stack", "tensor", "trace_backward", "trace_forward",
+    "viz", "where", "zeros", "zeros_like",
     # factories, devices and dtypes under PyTorch's names (docs/pytorch.md)
     "Generator", "accelerator", "backends", "cuda", "device", "empty", "empty_like", "full_like", "linspace",
     "logspace", "rand_like", "randint_like", "randn_like", "utils",

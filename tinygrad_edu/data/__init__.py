@@ -11,6 +11,7 @@ from .collate import default_collate
 from .dataloader import DataLoader
 from .dataset import ConcatDataset, Dataset, Subset, TensorDataset, random_split
 from .idx import read_idx, write_idx
-from .mnist import load_mnist
+from .mnist import DatasetFallbackWarning, load_mnist
 
-__all__ = ["ConcatDataset", "DataLoader", "Dataset", "Subset", "TensorDataset", "default_collate", "random_split", "datasets", "load_mnist", "read_idx", "write_idx"]
+__all__ = ["ConcatDataset", "DataLoader", "Dataset", "DatasetFallbackWarning", "Subset", "TensorDataset",
+           "default_collate", "random_split", "datasets", "load_mnist", "read_idx", "write_idx"]

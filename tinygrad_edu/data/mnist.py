@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import os
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,10 @@ from .idx import read_idx
 FASHION_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
                    "Ankle boot")
 DIGIT_CLASSES = tuple(str(digit) for digit in range(10))
+
+
+class DatasetFallbackWarning(UserWarning):
+    """load_mnist(dataset="auto") found no MNIST files and loaded Fashion-MNIST or the embedded subset."""
 
 
 @functools.lru_cache(maxsize=8)
@@ -153,9 +158,11 @@ def load_mnist(normalize: bool = True, flatten: bool = True, one_hot_label: bool
         flatten: images as (N, 784) rows (else (N, 1, 28, 28)).
         one_hot_label: labels as float32 (N, 10) one-hot rows (else int64 class indices; the book
             uses uint8, int64 is what cross_entropy expects).
-        dataset: "mnist", "fashion-mnist", "embedded" (the subset inside the package) or "auto"
-            (full Fashion-MNIST when its files are found, or root or download=True is given;
-            else embedded).
+        dataset: "mnist", "fashion-mnist", "embedded" (the subset inside the package) or "auto":
+            MNIST when its files are found (root not given); else full Fashion-MNIST when its
+            files are found, or root or download=True is given; else embedded. Anything but MNIST comes with a
+            DatasetFallbackWarning naming what was loaded and how to get MNIST (name the data set
+            to silence it).
         root, download: where to look / whether to fetch, as for datasets.MNIST.
         return_source: also return a one-line description of what was loaded.
     """
@@ -163,10 +170,10 @@ def load_mnist(normalize: bool = True, flatten: bool = True, one_hot_label: bool
         raise ValueError(f'dataset must be "auto", "mnist", "fashion-mnist" or "embedded", got {dataset!r}')
     if dataset == "embedded" and (root is not None or download):
         raise ValueError('dataset="embedded" is shipped inside the package: root and download do not apply')
+    fell_back = False
     if dataset == "auto":
-        full_available = download or root is not None or all(
-            sources.find_split(sources.FASHION_MNIST, train) is not None for train in (True, False))
-        dataset = "fashion-mnist" if full_available else "embedded"
+        dataset = _auto_dataset(root, download)
+        fell_back = dataset != "mnist"
     if dataset == "embedded":
         arrays = embedded.load()
         splits = [(arrays[f"{s}_images"], arrays[f"{s}_labels"], embedded.describe(s)) for s in ("train", "test")]
@@ -174,6 +181,25 @@ def load_mnist(normalize: bool = True, flatten: bool = True, one_hot_label: bool
         spec = sources.SPECS[dataset]
         splits = [load_split(spec, train, root, download) for train in (True, False)]
     result = tuple(_book_arrays(images, labels, normalize, flatten, one_hot_label) for images, labels, _ in splits)
+    source = "; ".join(description for _, _, description in splits)
+    if fell_back:
+        warnings.warn(f"load_mnist(dataset=\"auto\") loaded {source}, not MNIST (accuracies differ from the "
+                      f"book's). To get MNIST: load_mnist(dataset=\"mnist\", download=True), or put its four IDX "
+                      f"files in a directory and set {sources.MNIST.env_var} or pass root=. Pass "
+                      f"dataset=\"fashion-mnist\" or \"embedded\" to choose explicitly and silence this warning.",
+                      DatasetFallbackWarning, stacklevel=2)
     if return_source:
-        return result[0], result[1], "; ".join(description for _, _, description in splits)
+        return result[0], result[1], source
     return result
+
+
+def _auto_dataset(root: str | os.PathLike | None, download: bool) -> str:
+    """What dataset="auto" loads: MNIST if found, else full Fashion-MNIST if found or asked for, else embedded.
+
+    Files in `root` are taken as Fashion-MNIST: both data sets use the same file names.
+    """
+    if root is None and all(sources.find_split(sources.MNIST, train) is not None for train in (True, False)):
+        return "mnist"
+    full_available = download or root is not None or all(
+        sources.find_split(sources.FASHION_MNIST, train) is not None for train in (True, False))
+    return "fashion-mnist" if full_available else "embedded"
