@@ -493,3 +493,21 @@ def test_optimizer_and_scheduler_resume_exactly_from_a_checkpoint_file(tmp_path)
     for p, q in zip(resumed_params, uninterrupted):
         np.testing.assert_array_equal(p.data, q.data)
     assert scheduler.get_last_lr() == [0.05 * 0.25]
+
+
+@pytest.mark.parametrize("convention", ["pytorch", "book"])
+def test_adam_loads_a_state_without_the_convention_key_and_keeps_its_own(convention):
+    """PyTorch's Adam state has no "convention" (issue 15): loading it keeps the optimizer's."""
+    p = tg.tensor([1.0, -2.0], requires_grad=True)
+    source = optim.Adam([p], lr=0.1)
+    p.grad = tg.tensor([0.5, 0.5])
+    source.step()
+    saved = source.state_dict()
+    del saved["param_groups"][0]["convention"]
+    target = optim.Adam([tg.tensor([1.0, -2.0], requires_grad=True)], lr=0.3, convention=convention)
+    target.load_state_dict(saved)
+    assert target.param_groups[0]["convention"] == convention and target.param_groups[0]["lr"] == 0.1
+    assert target.state_dict()["state"][0]["step"] == 1
+    del saved["param_groups"][0]["betas"]  # a key both libraries have is still required
+    with pytest.raises(ValueError, match=r"lacks the hyperparameters \['betas'\]"):
+        target.load_state_dict(saved)

@@ -30,6 +30,8 @@ CONVENTIONS = ("pytorch", "book")
 class Adam(Optimizer):
     """torch.optim.Adam (lr=1e-3, betas=(0.9, 0.999), eps=1e-8), plus the book's eps placement."""
 
+    extra_hyperparameters = ("convention",)
+
     def __init__(self, params: ParamsT, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
                  eps: float = 1e-8, weight_decay: float = 0.0, amsgrad: bool = False, *, maximize: bool = False,
                  decoupled_weight_decay: bool = False, convention: str = "pytorch") -> None:

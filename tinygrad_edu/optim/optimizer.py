@@ -44,6 +44,10 @@ class Optimizer:
         defaults: hyperparameters used by every group that does not set its own.
     """
 
+    # Hyperparameters PyTorch's counterpart does not have (so its state dicts lack them): a loaded
+    # group without one keeps this optimizer's value, the way torch fills keys it added later.
+    extra_hyperparameters: tuple[str, ...] = ()
+
     def __init__(self, params: ParamsT, defaults: dict[str, Any]) -> None:
         if isinstance(params, Tensor):
             raise TypeError("params argument given to the optimizer should be an iterable of Tensors or dicts, "
@@ -235,12 +239,13 @@ class Optimizer:
                 raise ValueError(f"loaded state dict contains a parameter group that doesn't match the size of "
                                  f"optimizer's group: group {number} has {len(saved_params)} parameters saved, "
                                  f"{len(group['params'])} in the optimizer")
-            missing = sorted(set(self.defaults) - set(saved))
+            missing = sorted(set(self.defaults) - set(saved) - set(self.extra_hyperparameters))
             if missing:
                 raise ValueError(f"loaded parameter group {number} lacks the hyperparameters {missing} of "
                                  f"{type(self).__name__}; was it saved by a different optimizer?")
             params_by_index.update(zip((int(i) for i in saved_params), group["params"]))
-            new_group = {key: _plain(value) for key, value in saved.items() if key != "params"}
+            new_group = {key: group[key] for key in self.extra_hyperparameters if key not in saved}
+            new_group.update((key, _plain(value)) for key, value in saved.items() if key != "params")
             new_group["params"] = group["params"]
             new_groups.append(new_group)
         new_state: defaultdict[Tensor, dict[str, Any]] = defaultdict(dict)
