@@ -22,30 +22,42 @@ _REDUCTIONS = ("mean", "sum", "none")
 
 
 def relu(x: Tensor) -> Tensor:
+    """max(x, 0) elementwise (the gradient at 0 is 0, as in PyTorch)."""
     return x.relu()
 
 
 def sigmoid(x: Tensor) -> Tensor:
+    """1 / (1 + exp(-x)) elementwise, computed without overflow for large |x|."""
     return x.sigmoid()
 
 
 def tanh(x: Tensor) -> Tensor:
+    """The hyperbolic tangent, elementwise."""
     return x.tanh()
 
 
 def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
+    """x where x > 0, negative_slope * x elsewhere."""
     return x.leaky_relu(negative_slope)
 
 
 def softplus(x: Tensor) -> Tensor:
+    """log(1 + exp(x)) elementwise, a smooth ReLU, computed without overflow."""
     return x.softplus()
 
 
 def softmax(x: Tensor, dim: int = -1) -> Tensor:
+    """exp(x) / sum(exp(x)) along `dim` (the maximum is subtracted first, so large inputs do not overflow).
+
+    Example:
+        >>> F.softmax(tg.tensor([0.0, 0.0]), dim=0).tolist()
+        [0.5, 0.5]
+    """
     return x.softmax(dim)
 
 
 def log_softmax(x: Tensor, dim: int = -1) -> Tensor:
+    """log(softmax(x)) along `dim`, computed as x - logsumexp(x) (stable, unlike log of softmax)."""
     return x.log_softmax(dim)
 
 

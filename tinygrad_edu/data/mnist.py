@@ -163,7 +163,8 @@ def load_mnist(normalize: bool = True, flatten: bool = True, one_hot_label: bool
             files are found, or root or download=True is given; else embedded. Anything but MNIST comes with a
             DatasetFallbackWarning naming what was loaded and how to get MNIST (name the data set
             to silence it).
-        root, download: where to look / whether to fetch, as for datasets.MNIST.
+        root: the one directory to look in (else the usual places), as for datasets.MNIST.
+        download: fetch missing files (needs internet), as for datasets.MNIST.
         return_source: also return a one-line description of what was loaded.
     """
     if dataset not in ("auto", "mnist", "fashion-mnist", "embedded"):

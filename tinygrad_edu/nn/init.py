@@ -99,14 +99,17 @@ def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0) -> Tensor:
 
 
 def constant_(tensor: Tensor, val: float) -> Tensor:
+    """Fill `tensor` with `val` in place (no gradient recorded); returns it."""
     return _write(tensor, val, "constant_")
 
 
 def ones_(tensor: Tensor) -> Tensor:
+    """Fill `tensor` with ones in place (no gradient recorded); returns it."""
     return _write(tensor, 1, "ones_")
 
 
 def zeros_(tensor: Tensor) -> Tensor:
+    """Fill `tensor` with zeros in place (no gradient recorded); returns it."""
     return _write(tensor, 0, "zeros_")
 
 

@@ -53,15 +53,18 @@ class Linear(Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
+        """Redraw weight and bias as PyTorch does: U(-1/sqrt(in_features), 1/sqrt(in_features))."""
         init.kaiming_uniform_(self.weight, a=math.sqrt(5))
         if self.bias is not None:
             bound = 1 / math.sqrt(self.in_features) if self.in_features > 0 else 0.0
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, input: Tensor) -> Tensor:
+        """y = input @ weight.T + bias, for input of shape (*, in_features)."""
         return F.linear(input, self.weight, self.bias)
 
     def extra_repr(self) -> str:
+        """The constructor arguments shown by repr()."""
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
 
 
@@ -69,28 +72,43 @@ class ReLU(Module):
     """max(x, 0); its gradient at exactly 0 is 0, as in PyTorch and the book's Relu layer."""
 
     def forward(self, input: Tensor) -> Tensor:
+        """max(input, 0) elementwise."""
         return input.relu()
 
 
 class Sigmoid(Module):
+    """The logistic sigmoid 1 / (1 + exp(-x)) as a module, elementwise."""
+
     def forward(self, input: Tensor) -> Tensor:
+        """1 / (1 + exp(-input)) elementwise."""
         return input.sigmoid()
 
 
 class Tanh(Module):
+    """The hyperbolic tangent as a module, elementwise."""
+
     def forward(self, input: Tensor) -> Tensor:
+        """tanh(input) elementwise."""
         return input.tanh()
 
 
 class LeakyReLU(Module):
+    """x where x > 0, negative_slope * x elsewhere, as a module.
+
+    Args:
+        negative_slope: the slope for negative inputs (default 0.01, as in PyTorch).
+    """
+
     def __init__(self, negative_slope: float = 0.01) -> None:
         super().__init__()
         self.negative_slope = negative_slope
 
     def forward(self, input: Tensor) -> Tensor:
+        """input where positive, negative_slope * input elsewhere."""
         return input.leaky_relu(self.negative_slope)
 
     def extra_repr(self) -> str:
+        """The constructor arguments shown by repr()."""
         return f"negative_slope={self.negative_slope}"
 
 
@@ -102,28 +120,45 @@ def _implicit_softmax_dim(ndim: int, name: str) -> int:
 
 
 class Softmax(Module):
+    """softmax along `dim` as a module: exp(x) / sum(exp(x)).
+
+    Args:
+        dim: the dimension that sums to 1. Leaving it None picks one the way PyTorch's deprecated
+            implicit choice does, and warns.
+    """
+
     def __init__(self, dim: int | None = None) -> None:
         super().__init__()
         self.dim = dim
 
     def forward(self, input: Tensor) -> Tensor:
+        """softmax of input along `dim`."""
         dim = _implicit_softmax_dim(input.ndim, "softmax") if self.dim is None else self.dim
         return input.softmax(dim)
 
     def extra_repr(self) -> str:
+        """The constructor arguments shown by repr()."""
         return f"dim={self.dim}"
 
 
 class LogSoftmax(Module):
+    """log(softmax(x)) along `dim` as a module, computed stably as x - logsumexp(x).
+
+    Args:
+        dim: the dimension normalised over; None picks one as Softmax does, and warns.
+    """
+
     def __init__(self, dim: int | None = None) -> None:
         super().__init__()
         self.dim = dim
 
     def forward(self, input: Tensor) -> Tensor:
+        """log_softmax of input along `dim`."""
         dim = _implicit_softmax_dim(input.ndim, "log_softmax") if self.dim is None else self.dim
         return input.log_softmax(dim)
 
     def extra_repr(self) -> str:
+        """The constructor arguments shown by repr()."""
         return f"dim={self.dim}"
 
 
@@ -134,6 +169,7 @@ class Identity(Module):
         super().__init__()
 
     def forward(self, input: Any) -> Any:
+        """Return the input unchanged."""
         return input
 
 
@@ -146,9 +182,11 @@ class Flatten(Module):
         self.end_dim = end_dim
 
     def forward(self, input: Tensor) -> Tensor:
+        """input flattened from start_dim to end_dim (by default everything but the batch axis)."""
         return input.flatten(self.start_dim, self.end_dim)
 
     def extra_repr(self) -> str:
+        """The constructor arguments shown by repr()."""
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
 
 
@@ -164,9 +202,11 @@ class Dropout(Module):
         self.p = float(p)
 
     def forward(self, input: Tensor) -> Tensor:
+        """In training, zero each element with probability p and scale the rest by 1/(1-p); in eval, the input."""
         return F.dropout(input, self.p, self.training)
 
     def extra_repr(self) -> str:
+        """The constructor arguments shown by repr()."""
         return f"p={self.p}"
 
 
@@ -183,6 +223,7 @@ class Sequential(Module):
                 self.add_module(str(index), module)
 
     def forward(self, input: Any) -> Any:
+        """Call each module in order, feeding each one's output to the next."""
         for module in self._modules.values():
             input = module(input)
         return input
@@ -218,10 +259,12 @@ class Sequential(Module):
         return iter(self._modules.values())
 
     def append(self, module: Module) -> Sequential:
+        """Add `module` at the end; returns self."""
         self.add_module(str(len(self)), module)
         return self
 
     def insert(self, index: int, module: Module) -> Sequential:
+        """Insert `module` before position `index` (negative counts from the end); returns self."""
         if not isinstance(module, Module):
             raise TypeError(f"{type(module).__name__} is not a Module subclass")
         size = len(self._modules)
@@ -235,6 +278,7 @@ class Sequential(Module):
         return self
 
     def extend(self, modules: Any) -> Sequential:
+        """Append each module of `modules` in order; returns self."""
         for module in modules:
             self.append(module)
         return self

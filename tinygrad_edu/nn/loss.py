@@ -41,6 +41,7 @@ class CrossEntropyLoss(_Loss):
         self.label_smoothing = label_smoothing
 
     def forward(self, input: Tensor, target: Any) -> Tensor:
+        """F.cross_entropy(input, target) with this module's weight, ignore_index, reduction and label_smoothing."""
         return F.cross_entropy(input, target, weight=self.weight, ignore_index=self.ignore_index,
                                reduction=self.reduction, label_smoothing=self.label_smoothing)
 
@@ -54,6 +55,7 @@ class NLLLoss(_Loss):
         self.ignore_index = ignore_index
 
     def forward(self, input: Tensor, target: Any) -> Tensor:
+        """F.nll_loss(input, target) with this module's weight, ignore_index and reduction."""
         return F.nll_loss(input, target, weight=self.weight, ignore_index=self.ignore_index, reduction=self.reduction)
 
 
@@ -61,6 +63,7 @@ class MSELoss(_Loss):
     """Mean squared error; the book's sum-of-squares loss is 0.5 * MSELoss(reduction="sum")."""
 
     def forward(self, input: Tensor, target: Any) -> Tensor:
+        """F.mse_loss(input, target) with this module's reduction."""
         return F.mse_loss(input, target, reduction=self.reduction)
 
 
@@ -73,6 +76,7 @@ class BCEWithLogitsLoss(_Loss):
         self.register_buffer("pos_weight", _as_buffer(pos_weight))
 
     def forward(self, input: Tensor, target: Any) -> Tensor:
+        """F.binary_cross_entropy_with_logits(input, target) with this module's weight, pos_weight and reduction."""
         pos_weight = None if self.pos_weight is None else self.pos_weight.data
         return F.binary_cross_entropy_with_logits(input, target, weight=self.weight, reduction=self.reduction,
                                                   pos_weight=pos_weight)

@@ -72,6 +72,7 @@ class Module:
         object.__setattr__(self, "_modules", {})
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
+        """The computation of the module; every subclass defines it. Call the module, not forward()."""
         raise TypeError(f"{type(self).__name__} does not define forward(); a Module subclass must")  # abstract
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
@@ -136,6 +137,10 @@ class Module:
         return sorted(set(super().__dir__()) | set(self._parameters) | set(self._buffers) | set(self._modules))
 
     def register_parameter(self, name: str, param: Parameter | None) -> None:
+        """Register `param` (a Parameter, or None for an absent one) under `name`.
+
+        Assigning `self.name = Parameter(...)` does the same; this form takes a computed name.
+        """
         if "_parameters" not in self.__dict__:
             raise AttributeError("cannot assign parameter before Module.__init__() call")
         _check_name(self, name, "parameter")
@@ -159,6 +164,10 @@ class Module:
             self._non_persistent_buffers.add(name)
 
     def add_module(self, name: str, module: Module | None) -> None:
+        """Register `module` (or None) as a child under `name`; `register_module` is the same method.
+
+        Assigning `self.name = module` does the same; this form takes a computed name.
+        """
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"{type(module).__name__} is not a Module subclass")
         _check_name(self, name, "module")
@@ -182,10 +191,12 @@ class Module:
                 yield from child.named_modules(memo, f"{prefix}.{name}" if prefix else name, remove_duplicate)
 
     def modules(self) -> Iterator[Module]:
+        """This module and every descendant, each once, in registration order (depth first)."""
         for _, module in self.named_modules():
             yield module
 
     def named_children(self) -> Iterator[tuple[str, Module]]:
+        """(name, module) for each direct child, each once."""
         seen: set[int] = set()
         for name, child in self._modules.items():
             if child is not None and id(child) not in seen:
@@ -193,6 +204,7 @@ class Module:
                 yield name, child
 
     def children(self) -> Iterator[Module]:
+        """Each direct child module, once."""
         for _, child in self.named_children():
             yield child
 
@@ -213,14 +225,22 @@ class Module:
         yield from self._named_members("_parameters", prefix, recurse, remove_duplicate)  # type: ignore[misc]
 
     def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
+        """Every parameter of this module (and its descendants when `recurse`), each once.
+
+        Example:
+            >>> sum(p.numel() for p in nn.Linear(3, 2).parameters())
+            8
+        """
         for _, param in self.named_parameters(recurse=recurse):
             yield param
 
     def named_buffers(self, prefix: str = "", recurse: bool = True,
                       remove_duplicate: bool = True) -> Iterator[tuple[str, Tensor]]:
+        """(dotted name, buffer) for each buffer (running statistics...), each once."""
         yield from self._named_members("_buffers", prefix, recurse, remove_duplicate)
 
     def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
+        """Every buffer of this module (and its descendants when `recurse`), each once."""
         for _, buffer in self.named_buffers(recurse=recurse):
             yield buffer
 
@@ -242,6 +262,7 @@ class Module:
         return self
 
     def eval(self) -> Module:
+        """Switch to evaluation mode (Dropout off, BatchNorm uses running statistics); same as train(False)."""
         return self.train(False)
 
     def requires_grad_(self, requires_grad: bool = True) -> Module:
@@ -291,9 +312,11 @@ class Module:
         return self
 
     def float(self) -> Module:
+        """Cast every floating parameter and buffer to float32 in place; returns self."""
         return self.to(np.float32)
 
     def double(self) -> Module:
+        """Cast every floating parameter and buffer to float64 in place; returns self."""
         return self.to(np.float64)
 
     # ----- state

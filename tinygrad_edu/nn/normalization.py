@@ -61,12 +61,14 @@ class BatchNorm1d(Module):
             self.register_buffer("num_batches_tracked", None)
 
     def reset_running_stats(self) -> None:
+        """Running mean back to 0, running variance to 1, batch count to 0."""
         if self.track_running_stats:
             self.running_mean.data[...] = 0
             self.running_var.data[...] = 1
             self.num_batches_tracked.data[...] = 0
 
     def reset_parameters(self) -> None:
+        """Reset the running statistics, weight (gamma) to 1 and bias (beta) to 0."""
         self.reset_running_stats()
         if self.weight is not None:
             self.weight.data[...] = 1
@@ -74,6 +76,11 @@ class BatchNorm1d(Module):
             self.bias.data[...] = 0
 
     def forward(self, input: Tensor) -> Tensor:
+        """Normalise input of shape (N, C) or (N, C, L) per feature C.
+
+        In training mode with batch statistics (and the running statistics updated); in eval mode
+        with the running statistics when they are tracked.
+        """
         if input.ndim not in (2, 3):
             raise ValueError(f"BatchNorm1d expected 2D (N, C) or 3D (N, C, L) input, got shape {input.shape}")
         if input.shape[1] != self.num_features:
@@ -92,5 +99,6 @@ class BatchNorm1d(Module):
                             self.eps)
 
     def extra_repr(self) -> str:
+        """The constructor arguments shown by repr()."""
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
                 f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}")

@@ -65,6 +65,7 @@ class LRScheduler:
         return {key: value for key, value in vars(self).items() if key not in ("optimizer", "_is_initial")}
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore the scheduler from `state_dict()`'s output."""
         self.__dict__.update(state_dict)
 
     def _current_lrs(self) -> list[float]:
@@ -86,6 +87,7 @@ class LambdaLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
+        """base_lr * lr_lambda(epoch) for each parameter group."""
         return [base_lr * fn(self.last_epoch) for fn, base_lr in zip(self.lr_lambdas, self.base_lrs)]
 
     def state_dict(self) -> dict[str, Any]:
@@ -96,6 +98,7 @@ class LambdaLR(LRScheduler):
         return state
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore the scheduler; lambdas that are callable objects get their saved attributes back."""
         state = dict(state_dict)
         saved_lambdas = state.pop("lr_lambdas", [None] * len(self.lr_lambdas))
         self.__dict__.update(state)
@@ -115,6 +118,7 @@ class StepLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
+        """The groups' learning rates, times gamma every step_size epochs."""
         if self.last_epoch == 0 or self.last_epoch % self.step_size != 0:
             return self._current_lrs()
         return [lr * self.gamma for lr in self._current_lrs()]
@@ -130,17 +134,20 @@ class MultiStepLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
+        """The groups' learning rates, times gamma at each milestone."""
         if self.last_epoch not in self.milestones:
             return self._current_lrs()
         factor = self.gamma ** self.milestones[self.last_epoch]
         return [lr * factor for lr in self._current_lrs()]
 
     def state_dict(self) -> dict[str, Any]:
+        """The scheduler's state, with the milestones as a plain dict."""
         state = super().state_dict()
         state["milestones"] = dict(self.milestones)
         return state
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore the scheduler, milestones included."""
         super().load_state_dict(state_dict)
         self.milestones = Counter({int(epoch): int(count) for epoch, count in dict(self.milestones).items()})
 
@@ -153,6 +160,7 @@ class ExponentialLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
+        """The groups' learning rates times gamma, every epoch."""
         if self._is_initial:
             return self._current_lrs()
         return [lr * self.gamma for lr in self._current_lrs()]
@@ -173,6 +181,7 @@ class CosineAnnealingLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
+        """eta_min + (base_lr - eta_min) * (1 + cos(pi * epoch / T_max)) / 2 for each group."""
         if self._is_initial:  # PyTorch keeps the groups' lr on the constructor's step
             return self._current_lrs()
         cosine = (1 + math.cos(math.pi * self.last_epoch / self.T_max)) / 2
