@@ -70,18 +70,24 @@ class Tensor(TensorBase):
     # ----- attributes
     @property
     def shape(self) -> tuple[int, ...]:
+        """The size of each dimension, a tuple of ints (PyTorch's `size()`, NumPy's `shape`)."""
         return self.data.shape
 
     @property
     def ndim(self) -> int:
+        """The number of dimensions; same as `dim()`."""
         return self.data.ndim
 
     @property
     def dtype(self) -> np.dtype:
+        """The NumPy dtype of the values (float32 by default; see tg.set_default_dtype)."""
         return self.data.dtype
 
     @property
     def is_leaf(self) -> bool:
+        """True for a tensor not produced by a recorded op (created by the user, or under no_grad); only leaves get
+        `.grad` by default.
+        """
         return self.grad_fn is None
 
     @property
@@ -93,21 +99,35 @@ class Tensor(TensorBase):
         return Transpose.apply(self, tuple(range(self.data.ndim - 1, -1, -1)))
 
     def size(self, dim: int | None = None) -> tuple[int, ...] | int:
+        """The shape as a tuple, or the size of dimension `dim` when given (as torch.Tensor.size).
+
+        Example:
+            >>> t = tg.zeros(2, 3)
+            >>> t.size(), t.size(-1)
+            ((2, 3), 3)
+        """
         return self.data.shape if dim is None else self.data.shape[dim]
 
     def dim(self) -> int:
+        """The number of dimensions (same as `ndim`)."""
         return self.data.ndim
 
     def numel(self) -> int:
+        """The number of elements, the product of the shape."""
         return int(self.data.size)
 
     def item(self) -> float | int | bool:
+        """The value of a one-element tensor as a Python number (float, int or bool).
+
+        Raises a ValueError naming the shape when the tensor has more than one element.
+        """
         if self.data.size != 1:
             raise ValueError(f"a Tensor with {self.data.size} elements cannot be converted to Scalar: item() needs "
                              f"a tensor with one element, got shape {self.data.shape}")
         return self.data.item()
 
     def tolist(self) -> Any:
+        """The values as nested Python lists (a Python number for a 0-d tensor)."""
         return self.data.tolist()
 
     def numpy(self) -> np.ndarray:
@@ -165,6 +185,7 @@ class Tensor(TensorBase):
         return Tensor._from_op(self.data, None)
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        """Set `requires_grad` in place (only on leaves and floating dtypes); returns self."""
         if not self.is_leaf:
             raise RuntimeError("requires_grad_() can only change leaf tensors; use detach() on a non-leaf")
         if requires_grad and not is_floating(self.data.dtype):
@@ -181,6 +202,7 @@ class Tensor(TensorBase):
 
     @property
     def retains_grad(self) -> bool:
+        """True when `retain_grad()` was called on this non-leaf, so backward fills its `.grad`."""
         return self.grad_fn is not None and self.grad_fn.retained is not None and self.grad_fn.retained() is self
 
     # ----- arithmetic (binary ops broadcast through _binary)
@@ -235,18 +257,23 @@ class Tensor(TensorBase):
         return self - other if alpha == 1 else self - other * alpha
 
     def mul(self, other: Any) -> Tensor:
+        """self * other elementwise, broadcasting (same as the `*` operator)."""
         return self * other
 
     def div(self, other: Any) -> Tensor:
+        """self / other elementwise, broadcasting; true division, integers give floats (same as `/`)."""
         return self / other
 
     def pow(self, exponent: Any) -> Tensor:
+        """self ** exponent elementwise, broadcasting (same as `**`)."""
         return self ** exponent
 
     def neg(self) -> Tensor:
+        """-self elementwise."""
         return -self
 
     def square(self) -> Tensor:
+        """self * self elementwise."""
         return self * self
 
     def matmul(self, other: Any) -> Tensor:
@@ -264,39 +291,59 @@ class Tensor(TensorBase):
 
     # ----- elementwise functions
     def exp(self) -> Tensor:
+        """e ** self elementwise. d/dx = exp(x)."""
         return Exp.apply(self)
 
     def log(self) -> Tensor:
+        """The natural logarithm elementwise (-inf at 0, nan below, as NumPy). d/dx = 1/x."""
         return Log.apply(self)
 
     def sqrt(self) -> Tensor:
+        """The square root elementwise. d/dx = 1 / (2 sqrt(x))."""
         return Sqrt.apply(self)
 
     def abs(self) -> Tensor:
+        """|self| elementwise; the gradient at 0 is 0, as in PyTorch."""
         return Abs.apply(self)
 
     def sin(self) -> Tensor:
+        """The sine elementwise (radians). d/dx = cos(x)."""
         return Sin.apply(self)
 
     def cos(self) -> Tensor:
+        """The cosine elementwise (radians). d/dx = -sin(x)."""
         return Cos.apply(self)
 
     def tanh(self) -> Tensor:
+        """The hyperbolic tangent elementwise. d/dx = 1 - tanh(x)^2."""
         return Tanh.apply(self)
 
     def sigmoid(self) -> Tensor:
+        """1 / (1 + exp(-self)) elementwise, without overflow. d/dx = s (1 - s)."""
         return Sigmoid.apply(self)
 
     def softplus(self) -> Tensor:
+        """log(1 + exp(self)) elementwise, without overflow. d/dx = sigmoid(x)."""
         return Softplus.apply(self)
 
     def relu(self) -> Tensor:
+        """max(self, 0) elementwise; the gradient at exactly 0 is 0, as in PyTorch.
+
+        Example:
+            >>> tg.tensor([-1.0, 0.0, 2.0]).relu().tolist()
+            [0.0, 0.0, 2.0]
+        """
         return ReLU.apply(self)
 
     def leaky_relu(self, negative_slope: float = 0.01) -> Tensor:
+        """self where positive, negative_slope * self elsewhere."""
         return LeakyReLU.apply(self, float(negative_slope))
 
     def clip(self, min: float | None = None, max: float | None = None) -> Tensor:
+        """Limit every value to [min, max] (either bound may be None); `clamp` is the same method.
+
+        The gradient is 1 inside the range and 0 where a bound was applied.
+        """
         if min is None and max is None:
             raise ValueError("clip needs at least one of min and max")
         return Clip.apply(self, min, max)
@@ -304,9 +351,13 @@ class Tensor(TensorBase):
     clamp = clip
 
     def maximum(self, other: Any) -> Tensor:
+        """The elementwise maximum of self and other, broadcasting; at ties the gradient is split evenly, as in PyTorch.
+        """
         return _binary(self, other, Maximum, False)
 
     def minimum(self, other: Any) -> Tensor:
+        """The elementwise minimum of self and other, broadcasting; at ties the gradient is split evenly, as in PyTorch.
+        """
         return _binary(self, other, Minimum, False)
 
     def where(self, condition: Any, other: Any) -> Tensor:
@@ -314,21 +365,34 @@ class Tensor(TensorBase):
         return where(condition, self, other)
 
     # ----- reductions (axis: int, tuple or None; `dim`/`keepdim` accepted as PyTorch spells them)
-    def sum(self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None, keepdim: bool | None = None) -> Tensor:
+    def sum(self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None,
+               keepdim: bool | None = None) -> Tensor:
+        """The sum over `dim` (all dimensions when None), keeping them as size 1 when `keepdim`.
+
+        `axis`/`keepdims` (NumPy's names) and `dim`/`keepdim` (PyTorch's) are both accepted.
+
+        Example:
+            >>> tg.tensor([[1.0, 2.0], [3.0, 4.0]]).sum(dim=0).tolist()
+            [4.0, 6.0]
+        """
         axes = _axes(self, axis, dim)
         return Sum.apply(self, axes, keepdims if keepdim is None else keepdim)
 
-    def mean(self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None, keepdim: bool | None = None) -> Tensor:
+    def mean(self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None,
+                keepdim: bool | None = None) -> Tensor:
+        """The mean over `dim` (all dimensions when None); arguments as for `sum`."""
         axes = _axes(self, axis, dim)
         return self.sum(axes, keepdims if keepdim is None else keepdim) / _count(self, axes)
 
-    def max(self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None, keepdim: bool | None = None) -> Tensor:
+    def max(self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None,
+               keepdim: bool | None = None) -> Tensor:
         """The largest values along `axis` (values only, like torch.amax); ties share the gradient."""
         axes = _axes(self, axis, dim)
         _check_not_empty(self, axes, "max")
         return Max.apply(self, axes, keepdims if keepdim is None else keepdim)
 
-    def min(self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None, keepdim: bool | None = None) -> Tensor:
+    def min(self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None,
+               keepdim: bool | None = None) -> Tensor:
         """The smallest values along `axis` (values only, like torch.amin); ties share the gradient."""
         return -((-self).max(axis, keepdims, dim=dim, keepdim=keepdim))
 
@@ -347,6 +411,10 @@ class Tensor(TensorBase):
 
     def std(self, axis: Axis = None, keepdims: bool = False, *, correction: int = 1, unbiased: bool | None = None,
             dim: Axis = None, keepdim: bool | None = None) -> Tensor:
+        """The standard deviation over `dim`, sqrt(var); arguments as for `var`.
+
+        `correction=1` (the default, Bessel's) divides by N - 1, as in PyTorch; `correction=0` by N.
+        """
         return self.var(axis, keepdims, correction=correction, unbiased=unbiased, dim=dim, keepdim=keepdim).sqrt()
 
     def logsumexp(self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None,
@@ -360,9 +428,11 @@ class Tensor(TensorBase):
         return result if keep else result.reshape(_reduced_shape(self, axes))
 
     def softmax(self, dim: int = -1) -> Tensor:
+        """exp(self) / sum(exp(self)) along `dim`, computed as exp(log_softmax) so large values do not overflow."""
         return self.log_softmax(dim).exp()
 
     def log_softmax(self, dim: int = -1) -> Tensor:
+        """self - logsumexp(self) along `dim`: log(softmax) without overflow or log(0)."""
         return LogSoftmax.apply(self, _axis(self, dim))
 
     def argmax(self, axis: int | None = None, keepdims: bool = False, *, dim: int | None = None,
@@ -398,6 +468,12 @@ class Tensor(TensorBase):
 
     # ----- shape
     def reshape(self, *shape: Any) -> Tensor:
+        """The same values in a new shape (one dimension may be -1); `view` is the same method.
+
+        Example:
+            >>> tg.arange(6).reshape(2, -1).shape
+            (2, 3)
+        """
         new_shape = _shape_arg(shape)
         resolved = _resolve_shape(new_shape, self.data.size)
         if resolved is None:
@@ -410,6 +486,7 @@ class Tensor(TensorBase):
     view = reshape
 
     def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+        """Merge dimensions start_dim..end_dim into one (all of them by default)."""
         if self.data.ndim == 0:
             return self.reshape(1)
         start, end = _axis(self, start_dim), _axis(self, end_dim)
@@ -417,16 +494,19 @@ class Tensor(TensorBase):
         return self.reshape(shape[:start] + (int(np.prod(shape[start:end + 1])),) + shape[end + 1:])
 
     def squeeze(self, dim: Axis = None) -> Tensor:
+        """Drop dimensions of size 1: all of them, or only `dim` (an int or tuple) if it has size 1."""
         axes = tuple(i for i, n in enumerate(self.data.shape) if n == 1) if dim is None else _axes(self, dim, None)
         return self.reshape(tuple(n for i, n in enumerate(self.data.shape) if not (i in axes and n == 1)))
 
     def unsqueeze(self, dim: int) -> Tensor:
+        """Insert a dimension of size 1 at position `dim` (negative counts from the end)."""
         position = dim if dim >= 0 else dim + self.data.ndim + 1
         if not 0 <= position <= self.data.ndim:
             raise IndexError(f"unsqueeze: dim {dim} out of range for a tensor with {self.data.ndim} dims")
         return self.reshape(self.data.shape[:position] + (1,) + self.data.shape[position:])
 
     def permute(self, *dims: Any) -> Tensor:
+        """The dimensions reordered: result dimension i is self's dimension dims[i]."""
         axes = tuple(_axis(self, d) for d in _shape_arg(dims))
         if sorted(axes) != list(range(self.data.ndim)):
             raise ValueError(f"permute: {dims} is not a permutation of the {self.data.ndim} dims of shape "
@@ -443,11 +523,13 @@ class Tensor(TensorBase):
         return self.permute(*axes)
 
     def movedim(self, source: int, destination: int) -> Tensor:
+        """Move dimension `source` to position `destination`, keeping the others in order."""
         axes = list(range(self.data.ndim))
         axes.insert(_axis(self, destination), axes.pop(_axis(self, source)))
         return self.permute(*axes)
 
     def broadcast_to(self, *shape: Any) -> Tensor:
+        """The tensor broadcast to `shape` (NumPy rules); backward sums the gradient back to self's shape."""
         target = _shape_arg(shape)
         if target == self.data.shape:
             return self
@@ -495,6 +577,7 @@ class Tensor(TensorBase):
         return tuple(pieces)
 
     def chunk(self, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
+        """Split into `chunks` pieces along `dim`, each of size ceil(n / chunks) except possibly the last."""
         length = self.data.shape[_axis(self, dim)]
         return self.split(-(-length // chunks), dim)
 
@@ -556,16 +639,23 @@ class Tensor(TensorBase):
                                "grad mode is on; wrap the update in `with no_grad():`")
 
     def zero_(self) -> Tensor:
+        """Set every value to 0 in place; returns self. Not recorded for autograd, and refused on a leaf that requires
+        grad while grad mode is on.
+        """
         self._check_in_place("zero_")
         self.data[...] = 0
         return self
 
     def fill_(self, value: float) -> Tensor:
+        """Set every value to `value` in place; returns self. Not recorded for autograd, and refused on a leaf that
+        requires grad while grad mode is on.
+        """
         self._check_in_place("fill_")
         self.data[...] = value
         return self
 
     def copy_(self, source: Any) -> Tensor:
+        """Copy `source` (broadcast to self's shape, cast to self's dtype) into self in place; returns self."""
         self._check_in_place("copy_")
         values = _array_of(source)
         if not _broadcasts_to(values.shape, self.data.shape):
@@ -574,19 +664,31 @@ class Tensor(TensorBase):
         return self
 
     def add_(self, other: Any, alpha: float = 1.0) -> Tensor:
+        """self += alpha * other in place; returns self. Not recorded for autograd, and refused on a leaf that requires
+        grad while grad mode is on.
+        """
         self._check_in_place("add_")
         self.data += alpha * _array_of(other)
         return self
 
     def sub_(self, other: Any, alpha: float = 1.0) -> Tensor:
+        """self -= alpha * other in place; returns self. Not recorded for autograd, and refused on a leaf that requires
+        grad while grad mode is on.
+        """
         return self.add_(other, -alpha)
 
     def mul_(self, other: Any) -> Tensor:
+        """self *= other in place; returns self. Not recorded for autograd, and refused on a leaf that requires grad
+        while grad mode is on.
+        """
         self._check_in_place("mul_")
         self.data *= _array_of(other)
         return self
 
     def div_(self, other: Any) -> Tensor:
+        """self /= other in place; returns self. Not recorded for autograd, and refused on a leaf that requires grad
+        while grad mode is on.
+        """
         self._check_in_place("div_")
         self.data /= _array_of(other)
         return self

@@ -95,6 +95,7 @@ class Context:
         return tuple(x.grad_fn if isinstance(x, TensorBase) else None for x in self.inputs)
 
     def name(self) -> str:
+        """The node's name as PyTorch prints it: the Function's class name + "Backward" (MulBackward...)."""
         return f"{self.function.__name__}Backward"
 
     def __repr__(self) -> str:
@@ -112,10 +113,22 @@ class Function:
 
     @staticmethod
     def forward(ctx: Context, *args: Any) -> np.ndarray:
+        """The operation on NumPy arrays; a subclass overrides it.
+
+        Tensor arguments arrive as their arrays, other arguments as given. Save what backward needs on
+        `ctx` (`ctx.save_for_backward(...)`, or plain attributes for non-tensor values) and return the
+        result array.
+        """
         raise TypeError("a Function subclass must define forward(ctx, *args)")  # abstract
 
     @staticmethod
     def backward(ctx: Context, *grad_outputs: Any) -> Any:
+        """The gradients of the inputs from the gradient of the output; a subclass overrides it.
+
+        Receives `ctx` and one gradient Tensor per output and returns one gradient per forward
+        argument, as Tensors (or None for an argument that needs none). Writing it with Tensor
+        operations makes second derivatives (`create_graph=True`) work.
+        """
         raise TypeError("a Function subclass must define backward(ctx, grad_output)")  # abstract
 
     @classmethod
