@@ -125,7 +125,8 @@ def main(argv: list[str] | None = None) -> None:
         for key, mem in memory_rows:
             cells = [f"{mem[n]['peak_growth_mib']:.1f} MiB" for n in implementations]
             baseline = mem["numpy"]["peak_growth_mib"]
-            ratio = f"{mem['tinygrad_edu']['peak_growth_mib'] / baseline:.2f}x" if baseline >= 0.1 else "n/a (< 0.1 MiB)"
+            growth = mem['tinygrad_edu']['peak_growth_mib']
+            ratio = f"{growth / baseline:.2f}x" if baseline >= 0.1 else "n/a (< 0.1 MiB)"
             print(f"| {key} | " + " | ".join(cells) + f" | {ratio} | {mem['tinygrad_edu']['drift_mib']:+.1f} MiB |")
     if "W2" in keys:
         split = where_time_goes("W2", rounds, block, settle)

@@ -112,7 +112,8 @@ def build_reference(w: MLP, p: float) -> Step:
         layers.append(ref.Affine(weight.copy(), bias.copy(), input_grad=i > 0))
         if i < len(weights) - 1:
             if w.batch_norm:
-                layers.append(ref.BatchNorm(np.ones(weight.shape[0], np.float32), np.zeros(weight.shape[0], np.float32)))
+                width = weight.shape[0]
+                layers.append(ref.BatchNorm(np.ones(width, np.float32), np.zeros(width, np.float32)))
             layers.append(ref.Sigmoid() if w.activation == "sigmoid" else ref.Relu())
             if p:
                 layers.append(ref.Dropout(p, rng))

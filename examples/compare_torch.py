@@ -174,7 +174,8 @@ def main(argv: list[str] | None = None) -> dict:
                 torch_model = train_torch(torch, initial, model, recipe, batches, per_epoch, x_train, t_train)
                 run.update(torch=torch_accuracy(torch, torch_model, x_test, t_test),
                            torch_seconds=time.perf_counter() - started)
-            torch_part = f", PyTorch test {run['torch']:.4f} ({run['torch_seconds']:.1f} s)" if torch is not None else ""
+            torch_part = (f", PyTorch test {run['torch']:.4f} ({run['torch_seconds']:.1f} s)"
+                          if torch is not None else "")
             print(f"{recipe.name}, seed {seed}, {len(batches)} steps: tinygrad_edu test {run['ours']:.4f} "
                   f"({run['ours_seconds']:.1f} s){torch_part}", flush=True)
             runs.append(run)

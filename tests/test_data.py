@@ -10,8 +10,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import tinygrad_edu as tg
-from tinygrad_edu.data import DataLoader, Dataset, DatasetFallbackWarning, TensorDataset, datasets, load_mnist, write_idx
-from tinygrad_edu.data import embedded, mnist, sources
+from tinygrad_edu.data import (DataLoader, Dataset, DatasetFallbackWarning, TensorDataset, datasets, load_mnist,
+                               write_idx)
+from tinygrad_edu.data import embedded, sources
 
 DEBIAN_DIR = Path("/usr/share/datasets/fashion-mnist")
 needs_full_fashion = pytest.mark.skipif(not (DEBIAN_DIR / "train-images-idx3-ubyte.gz").exists(),

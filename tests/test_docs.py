@@ -82,7 +82,8 @@ def test_index_lists_every_page():
 def test_block_parser_honours_no_run_and_numbers_blocks():
     page = "text\n```python\nx = 1\n```\n<!-- no-run -->\n\n```python\nraise SystemExit\n```\n```text\nout\n```\n"
     assert python_blocks(page) == [(1, 3, "x = 1\n", True), (2, 8, "raise SystemExit\n", False)]
-    optional = "<!-- requires: os no_such_module_here -->\n```python\nx\n```\n<!-- requires: os -->\n```python\ny\n```\n"
+    optional = ("<!-- requires: os no_such_module_here -->\n```python\nx\n```\n"
+                "<!-- requires: os -->\n```python\ny\n```\n")
     assert python_blocks(optional) == [(1, 3, "x\n", False), (2, 7, "y\n", True)]
     with pytest.raises(ValueError, match="unclosed"):
         python_blocks("```python\nx = 1\n")

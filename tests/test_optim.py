@@ -306,7 +306,8 @@ def test_load_state_dict_accepts_what_a_checkpoint_file_gives_back():
     _feed(params, 0)
     opt.step()
     saved = opt.state_dict()
-    mangled = {"state": {str(k): {key: np.asarray(v) for key, v in entry.items()} for k, entry in saved["state"].items()},
+    mangled = {"state": {str(k): {key: np.asarray(v) for key, v in entry.items()}
+                         for k, entry in saved["state"].items()},
                "param_groups": [{key: np.asarray(v) for key, v in g.items()} for g in saved["param_groups"]]}
     other = optim.Adam(params, lr=0.3)
     other.load_state_dict(mangled)

@@ -117,7 +117,8 @@ SCHEDULERS = [
 @pytest.mark.parametrize("name, options", SCHEDULERS, ids=str)
 def test_schedulers_drive_the_same_trajectory_as_torch(name, options):
     def pair(ours, theirs):
-        return getattr(optim.lr_scheduler, name)(ours, **options), getattr(torch.optim.lr_scheduler, name)(theirs, **options)
+        return (getattr(optim.lr_scheduler, name)(ours, **options),
+                getattr(torch.optim.lr_scheduler, name)(theirs, **options))
     _run_pair(lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9), lambda ps: torch.optim.SGD(ps, lr=0.1, momentum=0.9),
               scheduler_pair=pair)
 

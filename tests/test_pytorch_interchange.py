@@ -25,7 +25,7 @@ PAGE = Path(__file__).resolve().parent.parent / "docs" / "pytorch_interchange.md
 def recipe():
     namespace: dict = {"__name__": "docs_pytorch_interchange"}
     printed = io.StringIO()
-    for number, line, code, _ in python_blocks(PAGE.read_text()):
+    for _, line, code, _ in python_blocks(PAGE.read_text()):
         with contextlib.redirect_stdout(printed):
             exec(compile("\n" * (line - 1) + code, str(PAGE), "exec"), namespace)
     namespace["printed"] = printed.getvalue()

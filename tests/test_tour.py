@@ -56,7 +56,8 @@ def test_every_code_block_prints_what_the_page_shows(page):
 
 def test_quoted_source_is_verbatim(page):
     text, _, _ = page
-    quotes = [body for language, body, _, _ in blocks(text) if language == "text" and body.startswith("# tinygrad_edu/")]
+    quotes = [body for language, body, _, _ in blocks(text)
+              if language == "text" and body.startswith("# tinygrad_edu/")]
     assert len(quotes) >= 10
     for body in quotes:
         path, _, excerpt = body.partition("\n")

@@ -8,7 +8,8 @@ See docs/architecture.md.
 from __future__ import annotations
 
 import functools
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
+from collections.abc import Callable
 
 enabled = True
 

@@ -81,7 +81,8 @@ def positive(min_value: float = 0.1, max_value: float = 3.0) -> st.SearchStrateg
     return floats(min_value, max_value)
 
 
-def arrays(shape: ShapeArg = (), dtype: Any = np.float64, elements: st.SearchStrategy | None = None) -> st.SearchStrategy:
+def arrays(shape: ShapeArg = (), dtype: Any = np.float64,
+           elements: st.SearchStrategy | None = None) -> st.SearchStrategy:
     """NumPy arrays of `shape` (a tuple or a strategy such as `shapes()`); float values in [-3, 3]
     unless `elements` says otherwise."""
     dtype = np.dtype(dtype)
@@ -106,7 +107,8 @@ def distinct_arrays(shapes: Sequence[tuple[int, ...]] | st.SearchStrategy, min_g
         total = sum(sizes)
         span = max_value - min_value
         if total > 1 and min_gap * (total - 1) > span:
-            raise ValueError(f"distinct_arrays: {total} values {min_gap} apart do not fit in [{min_value}, {max_value}]")
+            raise ValueError(f"distinct_arrays: {total} values {min_gap} apart do not fit in "
+                             f"[{min_value}, {max_value}]")
         # Sorted values: equal gaps of min_gap plus random slack spread over the free room.
         slack = draw(hnp.arrays(np.float64, (total + 1,), elements=floats(0.0, 1.0)))
         room = span - min_gap * max(total - 1, 0)
@@ -196,7 +198,8 @@ def assert_gradients_match(op: Callable[..., Any], *strategies: st.SearchStrateg
     check()
 
 
-def gradients_match(*strategies: st.SearchStrategy, **options: Any) -> Callable[[Callable[..., Any]], Callable[[], None]]:
+def gradients_match(*strategies: st.SearchStrategy,
+                    **options: Any) -> Callable[[Callable[..., Any]], Callable[[], None]]:
     """Decorator form: turns an op into a zero-argument test that pytest collects.
 
         @gradients_match(arrays(shapes()))

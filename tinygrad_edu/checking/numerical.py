@@ -117,6 +117,6 @@ def directional(fn: Callable[..., Any], values: Sequence[Any], base: list[np.nda
     finally:
         flat[:] = original  # restore exactly: original + h - h is not always original
     with np.errstate(invalid="ignore", over="ignore"):  # inf - inf is reported as a cause, not warned about
-        central = [(u - l) / (2 * h) for u, l in zip(upper, lower)]
-        jump = [((u - b) - (b - l)) / h for u, l, b in zip(upper, lower, base)]
+        central = [(up - down) / (2 * h) for up, down in zip(upper, lower)]
+        jump = [((up - b) - (b - down)) / h for up, down, b in zip(upper, lower, base)]
     return central, jump

@@ -70,7 +70,8 @@ class NLLLoss(Function):
     """
 
     @staticmethod
-    def forward(ctx: Context, logp: np.ndarray, target: np.ndarray, row_weights: np.ndarray, reduction: str) -> np.ndarray:
+    def forward(ctx: Context, logp: np.ndarray, target: np.ndarray, row_weights: np.ndarray,
+                reduction: str) -> np.ndarray:
         return weighted_nll(logp, target, row_weights, reduction)
 
     @staticmethod

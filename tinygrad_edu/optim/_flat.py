@@ -87,7 +87,8 @@ class FlatGroup:
             return False
         keeps_state = bool(self.state)
         for p, mine, shape, state in zip(params, self.params, self.shapes, self.states):
-            if p is not mine or p.data.shape != shape or (states.get(p) or None) is not (state if keeps_state else None):
+            expected_state = state if keeps_state else None
+            if p is not mine or p.data.shape != shape or (states.get(p) or None) is not expected_state:
                 return False
         for key, value in self.state.items():
             if isinstance(value, np.ndarray):
