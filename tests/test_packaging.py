@@ -160,9 +160,10 @@ def test_sdist_carries_every_file_the_test_suite_reads(built):
     source, sdist, _ = built
     with tarfile.open(sdist) as archive:
         names = {name.split("/", 1)[1] for name in archive.getnames() if "/" in name}
-    wanted = {str(path.relative_to(source)) for folder in ("tinygrad_edu", "tests", "docs", "examples", "benchmarks")
-              for path in (source / folder).rglob("*") if path.is_file()}
-    wanted |= {"LICENSE", "LICENSES/Fashion-MNIST.txt", "README.md", "Makefile", "pyproject.toml"}
+    folders = ("tinygrad_edu", "tests", "docs", "examples", "benchmarks", "notebooks")
+    wanted = {str(path.relative_to(source)) for folder in folders for path in (source / folder).rglob("*")
+              if path.is_file()}
+    wanted |= {"LICENSE", "LICENSES/Fashion-MNIST.txt", "README.md", "Makefile", "pyproject.toml", "mkdocs.yml"}
     missing = sorted(wanted - names)
     assert not missing, f"the sdist lacks {missing[:10]}"
     assert not any(name.startswith(".ci/") for name in names)
@@ -173,3 +174,16 @@ def test_installed_wheel_trains_loads_data_and_checkpoints_from_another_director
     script.write_text(textwrap.dedent(USER_SCRIPT))
     result = _run([venv, str(script)], cwd=tmp_path, env=_clean_env())
     assert result.stdout.startswith("ok 0.1.0"), result.stdout
+
+
+def test_a_users_script_type_checks_strictly_against_the_installed_package(venv, tmp_path):
+    """py.typed makes mypy read the package's annotations; without it every name would be Any."""
+    pytest.importorskip("mypy")
+    script = tmp_path / "user_script.py"
+    shutil.copy(ROOT / "tests" / "typing" / "user_script.py", script)
+    result = subprocess.run([sys.executable, "-m", "mypy", "--strict", "--python-executable", str(venv),
+                             "--cache-dir", str(ROOT / ".mypy_cache" / "user-script"), "--no-error-summary",
+                             str(script)], capture_output=True, text=True, cwd=tmp_path, env=_clean_env())
+    assert result.returncode == 0, f"mypy --strict on a user's script:\n{result.stdout}{result.stderr}"
+    run = _run([venv, str(script)], cwd=tmp_path, env=_clean_env())  # and it runs
+    assert run.stdout.strip().endswith("True"), run.stdout
