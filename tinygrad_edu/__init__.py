@@ -11,7 +11,7 @@ from ._dtypes import get_default_dtype, set_default_dtype
 from ._threads import get_num_threads, set_num_threads
 from ._grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .autograd import Function, grad
-from .autograd import functional as _autograd_functional  # binds tg.autograd.functional, as in torch
+from .autograd import functional as _autograd_functional  # noqa: F401  (binds tg.autograd.functional, as in torch)
 from .creation import (arange, empty, empty_like, eye, from_numpy, full, full_like, linspace, logspace, ones,
                        ones_like, rand, rand_like, randint, randint_like, randn, randn_like, tensor, zeros,
                        zeros_like)

@@ -23,6 +23,8 @@ import numpy as np
 from . import function
 from .function import Context, Function, TensorBase
 
+__all__ = ["UnpackedDualTensor", "dual_level", "enter_dual_level", "exit_dual_level", "make_dual", "unpack_dual"]
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 
