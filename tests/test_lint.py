@@ -1,8 +1,9 @@
 """Static checks run with the suite, so a landing that breaks them fails like any other test.
 
-ruff (rules in pyproject.toml) over the whole repository, and `mkdocs build --strict` (mkdocs.yml:
-the guide pages plus the API reference generated from the docstrings). Both are dev/docs extras;
-without them installed the checks are skipped, never silently passed in CI (`make ci` installs them).
+ruff (rules in pyproject.toml) over the whole repository, mypy over the modules pyproject.toml
+lists, and `mkdocs build --strict` (mkdocs.yml: the guide pages plus the API reference generated
+from the docstrings). The tools are dev/docs extras; without them the checks are skipped, and
+`make test` / `.ci/run` install them.
 """
 import os
 import shutil
@@ -34,3 +35,11 @@ def test_docs_site_builds_strictly(tmp_path):
                             capture_output=True, text=True, env=env)
     assert result.returncode == 0, f"mkdocs build --strict failed:\n{result.stdout[-4000:]}{result.stderr[-4000:]}"
     assert (tmp_path / "site" / "api" / "tensor" / "index.html").is_file()
+
+
+def test_mypy_is_clean_on_the_typed_modules():
+    """mypy with pyproject.toml's [tool.mypy]: the listed modules, strict where the overrides say so."""
+    pytest.importorskip("mypy")
+    result = subprocess.run([sys.executable, "-m", "mypy", "--cache-dir", str(ROOT / ".mypy_cache" / "package")],
+                            cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, f"mypy found problems:\n{result.stdout[-4000:]}{result.stderr[-2000:]}"
