@@ -62,8 +62,8 @@ class Recipe:
 
 
 RECIPES = {
-    "two-layer": Recipe("two-layer net 784-50-10 sigmoid, SGD lr 0.1", lambda: mlp([784, 50, 10], "sigmoid", init=0.01), "sgd", 0.1,
-                        100, iterations=10_000),
+    "two-layer": Recipe("two-layer net 784-50-10 sigmoid, SGD lr 0.1",
+                        lambda: mlp([784, 50, 10], "sigmoid", init=0.01), "sgd", 0.1, 100, iterations=10_000),
     "ch6": Recipe("ch6 net 784-100x4-10 ReLU He, Adam lr 0.001 + cosine (make demo)", chapter6_net, "adam", 0.001,
                   128, epochs=DEMO_EPOCHS["full"], cosine=True),
     "fashion-mlp": Recipe("MLP 784-256-128-100-10 ReLU, Adam + cosine", fashion_mlp, "adam", 0.001, 128, epochs=15,

@@ -618,15 +618,19 @@ class Tensor(TensorBase):
         return Cast.apply(self, dtype)
 
     def float(self) -> Tensor:
+        """This tensor as float32 (self if it already is), like `to(tg.float32)`."""
         return self._cast(np.dtype(np.float32))
 
     def double(self) -> Tensor:
+        """This tensor as float64 (self if it already is), like `to(tg.float64)`."""
         return self._cast(np.dtype(np.float64))
 
     def long(self) -> Tensor:
+        """This tensor as int64 (self if it already is); no gradient flows through integers."""
         return self._cast(np.dtype(np.int64))
 
     def bool(self) -> Tensor:
+        """This tensor as booleans (self if it already is); no gradient flows through booleans."""
         return self._cast(np.dtype(np.bool_))
 
     # ----- in-place updates (for initialisation and optimizers; never on recorded tensors)
@@ -721,6 +725,7 @@ class Tensor(TensorBase):
 
     @property
     def is_cuda(self) -> bool:
+        """Always False: tinygrad_edu computes on the CPU with NumPy."""
         return False
 
     def cpu(self) -> Tensor:
@@ -743,6 +748,7 @@ class Tensor(TensorBase):
         return self._cast(other.data.dtype)
 
     def is_floating_point(self) -> bool:
+        """True when the dtype is a floating-point type (float16, float32, float64)."""
         return is_floating(self.data.dtype)
 
     def element_size(self) -> int:
@@ -754,9 +760,11 @@ class Tensor(TensorBase):
         return int(self.data.size)
 
     def half(self) -> Tensor:
+        """This tensor as float16 (self if it already is), like `to(tg.float16)`."""
         return self._cast(np.dtype(np.float16))
 
     def int(self) -> Tensor:
+        """This tensor as int32 (self if it already is); no gradient flows through integers."""
         return self._cast(np.dtype(np.int32))
 
     # ----- PyTorch compatibility: shapes, copies, masks and gathers as Tensor methods
@@ -775,12 +783,15 @@ class Tensor(TensorBase):
         return self.transpose(-2, -1)
 
     def view_as(self, other: Tensor) -> Tensor:
+        """The same values in the shape of `other` (same as `view(other.shape)`)."""
         return self.view(other.shape)
 
     def reshape_as(self, other: Tensor) -> Tensor:
+        """The same values in the shape of `other` (same as `reshape(other.shape)`)."""
         return self.reshape(other.shape)
 
     def expand_as(self, other: Tensor) -> Tensor:
+        """This tensor broadcast to the shape of `other` (same as `expand(other.shape)`)."""
         return self.expand(other.shape)
 
     def clone(self) -> Tensor:
@@ -832,12 +843,15 @@ class Tensor(TensorBase):
         return Tensor._from_op(np.asarray(np.any(self.data, axis=_axes(self, None, dim), keepdims=keepdim)), None)
 
     def isnan(self) -> Tensor:
+        """A boolean tensor, True where the value is nan (not recorded for autograd)."""
         return Tensor._from_op(np.isnan(self.data), None)
 
     def isinf(self) -> Tensor:
+        """A boolean tensor, True where the value is +inf or -inf (not recorded for autograd)."""
         return Tensor._from_op(np.isinf(self.data), None)
 
     def isfinite(self) -> Tensor:
+        """A boolean tensor, True where the value is neither nan nor infinite (not recorded for autograd)."""
         return Tensor._from_op(np.isfinite(self.data), None)
 
     def nan_to_num(self, nan: float = 0.0, posinf: float | None = None, neginf: float | None = None) -> Tensor:
@@ -850,21 +864,27 @@ class Tensor(TensorBase):
 
     # ----- PyTorch compatibility: comparisons and products under PyTorch's method names
     def eq(self, other: Any) -> Tensor:
+        """Elementwise self == other as a boolean tensor, broadcasting."""
         return self == other
 
     def ne(self, other: Any) -> Tensor:
+        """Elementwise self != other as a boolean tensor, broadcasting."""
         return self != other
 
     def lt(self, other: Any) -> Tensor:
+        """Elementwise self < other as a boolean tensor, broadcasting."""
         return self < other
 
     def le(self, other: Any) -> Tensor:
+        """Elementwise self <= other as a boolean tensor, broadcasting."""
         return self <= other
 
     def gt(self, other: Any) -> Tensor:
+        """Elementwise self > other as a boolean tensor, broadcasting."""
         return self > other
 
     def ge(self, other: Any) -> Tensor:
+        """Elementwise self >= other as a boolean tensor, broadcasting."""
         return self >= other
 
     def equal(self, other: Tensor) -> bool:
@@ -896,9 +916,11 @@ class Tensor(TensorBase):
         return _new_leaf(to_array(_array_of(data), dtype), requires_grad, device)
 
     def new_zeros(self, *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+        """Zeros of the given size with this tensor's dtype unless `dtype` is given (a new leaf)."""
         return _new_leaf(np.zeros(_shape_arg(size), self._new_dtype(dtype)), requires_grad, device)
 
     def new_ones(self, *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+        """Ones of the given size with this tensor's dtype unless `dtype` is given (a new leaf)."""
         return _new_leaf(np.ones(_shape_arg(size), self._new_dtype(dtype)), requires_grad, device)
 
     def new_empty(self, *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
@@ -907,6 +929,7 @@ class Tensor(TensorBase):
 
     def new_full(self, size: Any, fill_value: Any, dtype: Any = None, device: Any = None,
                  requires_grad: bool = False) -> Tensor:
+        """A tensor of `size` filled with `fill_value`, in this tensor's dtype unless `dtype` is given."""
         return _new_leaf(np.full(_shape_arg((size,)), fill_value, self._new_dtype(dtype)), requires_grad, device)
 
     def _new_dtype(self, dtype: Any) -> np.dtype:

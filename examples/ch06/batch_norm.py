@@ -128,7 +128,8 @@ def main(argv: list[str] | None = None) -> dict:
                   f"BN ahead at {bn_wins}/{len(scales)} scales; no-BN overflows at {overflows}; "
                   f"BN final acc {min(final(r['BatchNorm']) for r in results):.2f}-"
                   f"{max(final(r['BatchNorm']) for r in results):.2f}",
-                  "BN ahead at 14/16 scales; BN final acc 0.42-1.0 (no-BN .097 = NaN at std 1, .54)", images.label, args)
+                  "BN ahead at 14/16 scales; BN final acc 0.42-1.0 (no-BN .097 = NaN at std 1, .54)",
+                  images.label, args)
     return {"scales": [float(s) for s in scales], "runs": results, "bn_wins": bn_wins}
 
 

@@ -87,7 +87,8 @@ def main(argv: list[str] | None = None) -> dict:
         save_figure(lambda: plot(histories, f"{images.name}, {args.convention} convention"), name, args)
     record_result(f"ch6 overfitting + weight decay ({args.convention})",
                   "; ".join(f"lambda {wd}: train {r['train']:.3f} test {r['test']:.3f}" for wd, r in results.items()),
-                  "lambda 0: train ~1.0, test far lower; lambda 0.1: train 0.927, test 0.721 (MNIST)", images.label, args)
+                  "lambda 0: train ~1.0, test far lower; lambda 0.1: train 0.927, test 0.721 (MNIST)",
+                  images.label, args)
     return results
 
 

@@ -3,10 +3,11 @@
 `mlp([784, 100, 100, 10], "relu", init="he")` is the book's TwoLayerNet (ch. 4-5) and
 MultiLayerNet(Extend) (ch. 6) as an `nn.Sequential`: Linear -> [BatchNorm] -> activation ->
 [Dropout] per hidden layer, then Linear; the softmax lives in the loss (F.cross_entropy), as in
-the book's SoftmaxWithLoss. `init_weights_` gives the layers of any net the book's initial weights. Where the book's conventions differ from PyTorch's,
-the book's form is a small Module here instead of an option of the library: `BookBatchNorm1d`
-(running_var starts at 0, biased variance, momentum 0.9 meaning running = 0.9 running + 0.1
-batch, eps 1e-6) and `BookDropout` (no scaling in training, outputs times (1 - p) at test time).
+the book's SoftmaxWithLoss. `init_weights_` gives the layers of any net the book's initial weights.
+Where the book's conventions differ from PyTorch's, the book's form is a small Module here
+instead of an option of the library: `BookBatchNorm1d` (running_var starts at 0, biased variance,
+momentum 0.9 meaning running = 0.9 running + 0.1 batch, eps 1e-6) and `BookDropout` (no scaling
+in training, outputs times (1 - p) at test time).
 `weight_penalty` is the book's L2 term. See docs/chapter6.md.
 """
 from __future__ import annotations
