@@ -813,11 +813,11 @@ class Tensor(TensorBase):
         return where(mask_array, _as_tensor(value, self)._cast(self.data.dtype), self)
 
     def gather(self, dim: int, index: Any) -> Tensor:
-        """out[i][j] = self[index[i][j]][j] for dim=0 (and likewise for every dim); differentiable in self."""
+        """`out[i][j] = self[index[i][j]][j]` for dim=0 (and likewise for every dim); differentiable in self."""
         return self[_along(self, dim, _index_array(index, self, dim, "gather"))]
 
     def scatter_add(self, dim: int, index: Any, src: Tensor) -> Tensor:
-        """A copy of self with src[i][j] added at [index[i][j]][j] for dim=0; repeats accumulate."""
+        """A copy of self with `src[i][j]` added at `[index[i][j]][j]` for dim=0; repeats accumulate."""
         positions = _index_array(index, self, dim, "scatter_add")
         src = _as_tensor(src, self)
         if src.data.ndim != positions.ndim or any(s < n for s, n in zip(src.data.shape, positions.shape)):

@@ -43,7 +43,8 @@ class DataLoader:
         drop_last: drop the last batch when it has fewer than `batch_size` samples.
         generator: a `tinygrad_edu.Generator` that draws the shuffle order.
         seed: give the loader its own generator instead of the library's (manual_seed) one.
-        num_workers, pin_memory: accepted for PyTorch code; loading always runs in this process.
+        num_workers: accepted for PyTorch code; loading always runs in this process.
+        pin_memory: accepted for PyTorch code; there is no device memory to pin.
     """
 
     def __init__(self, dataset: Any, batch_size: int = 1, shuffle: bool = False, sampler: Any = None,
