@@ -40,7 +40,7 @@ class Generator:
     def __init__(self, device: str = "cpu") -> None:
         if device not in ("cpu", None):
             raise RuntimeError(f"Generator: device {device!r} is not available: tinygrad_edu runs on NumPy ('cpu')")
-        self._seed = int(np.random.SeedSequence().entropy % 2**63)
+        self._seed = int(np.random.SeedSequence().generate_state(1, np.uint64)[0]) % 2**63  # fresh OS entropy
         self.rng = np.random.default_rng(self._seed)
 
     def manual_seed(self, seed: int) -> Generator:
