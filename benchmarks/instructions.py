@@ -21,7 +21,8 @@ CASES = {
     "a + b, forward + backward": "(a + b).backward(); a.grad = b.grad = None",
     "a + b under no_grad": "with tg.no_grad(): a + b",
 }
-SETUP = "import tinygrad_edu as tg\na = tg.tensor([1.0], requires_grad=True)\nb = tg.tensor([2.0], requires_grad=True)\n"
+SETUP = ("import tinygrad_edu as tg\na = tg.tensor([1.0], requires_grad=True)\n"
+         "b = tg.tensor([2.0], requires_grad=True)\n")
 
 
 def instructions(body: str, repeats: int) -> int:
