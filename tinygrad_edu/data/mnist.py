@@ -40,8 +40,11 @@ def _parse_cached(path: str, size: int, mtime_ns: int) -> np.ndarray:
     return array
 
 
-def read_split(images_path: Path, labels_path: Path) -> tuple[np.ndarray, np.ndarray]:
-    """Parse an images/labels IDX pair and check they describe the same 28x28 uint8 samples."""
+def read_split(images_path: Path, labels_path: Path, num_classes: int = 10) -> tuple[np.ndarray, np.ndarray]:
+    """Parse an images/labels IDX pair and check they describe the same 28x28 uint8 samples.
+
+    Labels must lie in 0..num_classes-1; the first one outside is named with its index.
+    """
     arrays = []
     for path in (images_path, labels_path):
         status = os.stat(path)
@@ -53,6 +56,11 @@ def read_split(images_path: Path, labels_path: Path) -> tuple[np.ndarray, np.nda
     if labels.dtype != np.uint8 or labels.shape != images.shape[:1]:
         raise ValueError(f"{labels_path}: expected {images.shape[0]} uint8 labels to match {images_path.name}, "
                          f"got {labels.dtype} {labels.shape}")
+    outside = np.flatnonzero(labels >= num_classes)
+    if outside.size:
+        index = int(outside[0])
+        raise ValueError(f"{labels_path}: label {labels[index]} at index {index} is outside the {num_classes} "
+                         f"classes 0..{num_classes - 1} ({outside.size} labels out of range)")
     return images, labels
 
 
