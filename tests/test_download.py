@@ -3,7 +3,9 @@ import dataclasses
 import gzip
 import hashlib
 import http.server
+import socket
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -205,3 +207,102 @@ def test_debian_fashion_files_are_zalandos_archives_with_a_normalised_gzip_heade
                    + debian[10:])
         assert len(rebuilt) == file.size
         assert hashlib.sha256(rebuilt).hexdigest() == file.sha256[0], key
+
+
+class FaultyHandler(http.server.BaseHTTPRequestHandler):
+    """/cut/* ends a chunked body mid-way, /short/* closes before Content-Length, /trickle/* sends a byte
+    every 0.1 s; /good/* serves the file."""
+
+    protocol_version = "HTTP/1.1"
+    body = b""
+
+    def do_GET(self):  # noqa: N802 (the http.server hook name)
+        mirror = self.path.lstrip("/").partition("/")[0]
+        try:
+            self.send_response(200)
+            if mirror == "cut":
+                self.send_header("Transfer-Encoding", "chunked")
+                self.end_headers()
+                self.wfile.write(b"%x\r\n%s\r\n" % (10, self.body[:10]))
+                self.wfile.write(b"ffff\r\nonly a few bytes")  # promises 65535 bytes, then hangs up
+            elif mirror == "short":
+                self.send_header("Content-Length", str(len(self.body)))
+                self.end_headers()
+                self.wfile.write(self.body[:len(self.body) // 2])
+            elif mirror == "trickle":
+                self.send_header("Content-Length", str(len(self.body)))
+                self.end_headers()
+                for byte in self.body[:60]:  # 6 s to send 60 bytes, unless the client gives up first
+                    self.wfile.write(bytes([byte]))
+                    self.wfile.flush()
+                    time.sleep(0.1)
+            else:
+                self.send_header("Content-Length", str(len(self.body)))
+                self.end_headers()
+                self.wfile.write(self.body)
+            self.wfile.flush()
+        except (BrokenPipeError, ConnectionResetError):
+            return
+        self.close_connection = True
+
+    def log_message(self, *args):
+        return
+
+
+@pytest.fixture(scope="module")
+def faulty_server():
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), FaultyHandler)
+    httpd.daemon_threads = True
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+    thread.join()
+
+
+@pytest.fixture(scope="module")
+def not_http_server():
+    """A TCP server on 127.0.0.1 that answers every connection with a line that is not HTTP."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def serve():
+        listener.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                connection, _ = listener.accept()
+            except TimeoutError:
+                continue
+            with connection:
+                connection.sendall(b"SSH-2.0-OpenSSH_9.6\r\n")
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    stop.set()
+    thread.join()
+    listener.close()
+
+
+def test_protocol_errors_move_on_to_the_next_mirror_and_are_all_listed(faulty_server, not_http_server, tmp_path):
+    body = bytes(range(256)) * 40
+    FaultyHandler.body = body
+    urls = [f"{not_http_server}/x", f"{faulty_server}/cut/x", f"{faulty_server}/short/x", f"{faulty_server}/good/x"]
+    path = download_file(urls, tmp_path / "x", hashlib.sha256(body).hexdigest(), timeout=5)
+    assert path.read_bytes() == body and leftovers(tmp_path) == []
+    with pytest.raises(RuntimeError) as info:
+        download_file(urls[:3], tmp_path / "y", hashlib.sha256(body).hexdigest(), timeout=5)
+    failures = [line.strip() for line in str(info.value).splitlines()[1:]]
+    assert len(failures) == 3 and all(line.startswith(f"{url}: ") for line, url in zip(failures, urls))
+    assert "BadStatusLine" in failures[0] and "IncompleteRead" in failures[1] and "IncompleteRead" in failures[2]
+
+
+def test_the_timeout_bounds_a_whole_attempt_not_each_read(faulty_server, tmp_path):
+    body = bytes(range(100))
+    FaultyHandler.body = body
+    urls = [f"{faulty_server}/trickle/x", f"{faulty_server}/good/x"]
+    path = download_file(urls, tmp_path / "x", hashlib.sha256(body).hexdigest(), timeout=0.5)
+    assert path.read_bytes() == body
+    with pytest.raises(RuntimeError, match=r"trickle/x: TimeoutError: .*0.5 s deadline"):
+        download_file(urls[:1], tmp_path / "y", hashlib.sha256(body).hexdigest(), timeout=0.5)

@@ -4,18 +4,24 @@ Layer L6 (stdlib only: urllib, hashlib, tempfile). `download_file` tries each UR
 streams the body into a temporary file in the destination directory while hashing it, and only
 when the digest is one of the accepted ones moves it into place with os.replace. A failed,
 interrupted or corrupted download therefore never leaves a partial file under the final name, and
-no temporary file survives. All mirrors failing raises a RuntimeError listing each URL and why.
+no temporary file survives. Every network or protocol error (refused connection, HTTP error, a
+cut chunked body, a server that does not speak HTTP, a reset, the per-attempt deadline) moves on
+to the next mirror; all mirrors failing raises a RuntimeError listing each URL and why.
 See docs/data.md ("Downloading").
 """
 from __future__ import annotations
 
 import hashlib
+import http.client
 import os
+import socket
 import tempfile
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any, BinaryIO
 
 _CHUNK = 1 << 16
 
@@ -29,17 +35,39 @@ def sha256_of(path: str | os.PathLike) -> str:
     return digest.hexdigest()
 
 
-def _fetch_to(url: str, file, max_bytes: int | None, timeout: float) -> str:
-    """Stream `url` into the open binary `file`; return the hex SHA-256 of what was written."""
+def _socket_of(response: Any) -> socket.socket | None:
+    """The socket under an http.client response (to bound each read by what is left of the deadline)."""
+    return getattr(getattr(getattr(response, "fp", None), "raw", None), "_sock", None)
+
+
+def _fetch_to(url: str, file: BinaryIO, max_bytes: int | None, timeout: float) -> str:
+    """Stream `url` into the open binary `file` within `timeout` seconds in all; return the hex SHA-256."""
+    deadline = time.monotonic() + timeout
     digest = hashlib.sha256()
     received = 0
     with urllib.request.urlopen(url, timeout=timeout) as response:
-        for chunk in iter(lambda: response.read(_CHUNK), b""):
+        connection = _socket_of(response)
+        while True:
+            remaining = deadline - time.monotonic()
+            try:
+                if remaining <= 0:
+                    raise TimeoutError
+                if connection is not None:
+                    connection.settimeout(remaining)  # one slow read cannot outlast the attempt's deadline
+                chunk = response.read1(_CHUNK)  # what has arrived, not a full chunk: a trickle meets the deadline
+            except TimeoutError:
+                raise TimeoutError(f"no complete response within the {timeout:g} s deadline ({received} bytes "
+                                   "received)") from None
+            if not chunk:
+                break
             received += len(chunk)
             if max_bytes is not None and received > max_bytes:
                 raise ValueError(f"response larger than the expected {max_bytes} bytes")
             digest.update(chunk)
             file.write(chunk)
+        declared = response.headers.get("Content-Length", "")
+        if declared.isdigit() and received != int(declared):  # read1 reports a cut body as a plain end
+            raise http.client.IncompleteRead(b"", int(declared) - received)
     return digest.hexdigest()
 
 
@@ -52,7 +80,8 @@ def download_file(urls: Sequence[str], destination: str | os.PathLike, sha256: s
         destination: final file path; its directory is created if needed.
         sha256: the accepted hex digest, or several (a file published in more than one encoding).
         max_bytes: abort a mirror that sends more than this (guards against a runaway response).
-        timeout: seconds per connection attempt.
+        timeout: seconds per mirror for the whole attempt (connecting, headers and body together),
+            not per read: a mirror that trickles bytes is abandoned at the deadline.
     Returns:
         the destination path.
     """
@@ -80,9 +109,10 @@ def download_file(urls: Sequence[str], destination: str | os.PathLike, sha256: s
                 continue
             os.replace(temp_name, destination)
             return destination
-        except (urllib.error.URLError, OSError, ValueError) as error:
-            # URLError covers HTTP errors (404, 500) and refused connections; OSError timeouts/resets
-            failures.append(f"{url}: {error}")
+        except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as error:
+            # URLError: HTTP errors (404, 500), refused connections; HTTPException: a cut chunked body
+            # (IncompleteRead), a server that does not speak HTTP (BadStatusLine); OSError: timeouts, resets
+            failures.append(f"{url}: {type(error).__name__}: {' '.join(str(error).split())}")
         finally:
             if os.path.exists(temp_name):
                 os.unlink(temp_name)
