@@ -18,6 +18,7 @@ import numpy as np
 
 from ._steps import lr_over_root_
 from .optimizer import Optimizer, ParamsT, regularized_gradient
+from .validation import ARRAY, COUNT
 
 
 class Adagrad(Optimizer):
@@ -38,6 +39,10 @@ class Adagrad(Optimizer):
         super().__init__(params, dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
                                       initial_accumulator_value=initial_accumulator_value, eps=eps,
                                       maximize=maximize))
+
+    def _state_spec(self, group: dict[str, Any]) -> dict[str, str]:
+        """step and the running sum of squared gradients."""
+        return {"step": COUNT, "sum": ARRAY}
 
     def _update(self, group: dict[str, Any], param: np.ndarray, grad: np.ndarray, state: dict[str, Any],
                 work: np.ndarray) -> None:

@@ -23,6 +23,7 @@ import numpy as np
 
 from ._steps import lr_over_root_, moving_average_, moving_average_of_square_
 from .optimizer import Optimizer, ParamsT, regularized_gradient
+from .validation import ARRAY, COUNT
 
 CONVENTIONS = ("pytorch", "book")
 
@@ -31,6 +32,7 @@ class Adam(Optimizer):
     """torch.optim.Adam (lr=1e-3, betas=(0.9, 0.999), eps=1e-8), plus the book's eps placement."""
 
     extra_hyperparameters = ("convention",)
+    hyperparameter_choices = {"convention": CONVENTIONS}
 
     def __init__(self, params: ParamsT, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
                  eps: float = 1e-8, weight_decay: float = 0.0, amsgrad: bool = False, *, maximize: bool = False,
@@ -49,6 +51,11 @@ class Adam(Optimizer):
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
                                       amsgrad=amsgrad, maximize=maximize,
                                       decoupled_weight_decay=decoupled_weight_decay, convention=convention))
+
+    def _state_spec(self, group: dict[str, Any]) -> dict[str, str]:
+        """step and the two moments (and their running maximum with amsgrad)."""
+        spec = {"step": COUNT, "exp_avg": ARRAY, "exp_avg_sq": ARRAY}
+        return {**spec, "max_exp_avg_sq": ARRAY} if group["amsgrad"] else spec
 
     def _update(self, group: dict[str, Any], param: np.ndarray, grad: np.ndarray, state: dict[str, Any],
                 work: np.ndarray) -> None:

@@ -20,6 +20,7 @@ import numpy as np
 
 from ._steps import lr_over_root_, moving_average_of_square_
 from .optimizer import Optimizer, ParamsT
+from .validation import ARRAY
 
 
 def _check(lr: float, **others: float) -> None:
@@ -36,6 +37,10 @@ class Momentum(Optimizer):
     def __init__(self, params: ParamsT, lr: float = 0.01, momentum: float = 0.9) -> None:
         _check(lr, momentum=momentum)
         super().__init__(params, dict(lr=lr, momentum=momentum))
+
+    def _state_spec(self, group: dict[str, Any]) -> dict[str, str]:
+        """The book keeps one array per parameter: velocity."""
+        return {"velocity": ARRAY}
 
     def _update(self, group: dict[str, Any], param: np.ndarray, grad: np.ndarray, state: dict[str, Any],
                 work: np.ndarray) -> None:
@@ -61,6 +66,10 @@ class Nesterov(Optimizer):
         _check(lr, momentum=momentum)
         super().__init__(params, dict(lr=lr, momentum=momentum))
 
+    def _state_spec(self, group: dict[str, Any]) -> dict[str, str]:
+        """The book keeps one array per parameter: velocity."""
+        return {"velocity": ARRAY}
+
     def _update(self, group: dict[str, Any], param: np.ndarray, grad: np.ndarray, state: dict[str, Any],
                 work: np.ndarray) -> None:
         lr, momentum = group["lr"], group["momentum"]
@@ -83,6 +92,10 @@ class AdaGrad(Optimizer):
         _check(lr, epsilon=eps)
         super().__init__(params, dict(lr=lr, eps=eps))
 
+    def _state_spec(self, group: dict[str, Any]) -> dict[str, str]:
+        """The book keeps one array per parameter: h."""
+        return {"h": ARRAY}
+
     def _update(self, group: dict[str, Any], param: np.ndarray, grad: np.ndarray, state: dict[str, Any],
                 work: np.ndarray) -> None:
         if not state:
@@ -102,6 +115,10 @@ class RMSProp(Optimizer):
     def __init__(self, params: ParamsT, lr: float = 0.01, decay_rate: float = 0.99, eps: float = 1e-7) -> None:
         _check(lr, decay_rate=decay_rate, epsilon=eps)
         super().__init__(params, dict(lr=lr, decay_rate=decay_rate, eps=eps))
+
+    def _state_spec(self, group: dict[str, Any]) -> dict[str, str]:
+        """The book keeps one array per parameter: h."""
+        return {"h": ARRAY}
 
     def _update(self, group: dict[str, Any], param: np.ndarray, grad: np.ndarray, state: dict[str, Any],
                 work: np.ndarray) -> None:

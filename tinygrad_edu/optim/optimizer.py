@@ -25,6 +25,7 @@ import numpy as np
 
 from .._grad_mode import enable_grad
 from ..tensor import Tensor
+from . import validation
 from ._flat import FlatGroup, flat_candidates
 
 ParamsT = Iterable[Tensor] | Iterable[dict[str, Any]]
@@ -47,6 +48,7 @@ class Optimizer:
     # Hyperparameters PyTorch's counterpart does not have (so its state dicts lack them): a loaded
     # group without one keeps this optimizer's value, the way torch fills keys it added later.
     extra_hyperparameters: tuple[str, ...] = ()
+    hyperparameter_choices: dict[str, tuple[str, ...]] = {}  # allowed values of string hyperparameters
 
     def __init__(self, params: ParamsT, defaults: dict[str, Any]) -> None:
         if isinstance(params, Tensor):
@@ -156,6 +158,9 @@ class Optimizer:
                 if grad is None or id(p) in updated:
                     continue  # no gradient: no update and no state, as PyTorch
                 param = p.data
+                if grad.shape != param.shape:  # a rule would broadcast it silently
+                    raise RuntimeError(f"{type(self).__name__}.step: a parameter of shape {param.shape} has a "
+                                       f".grad of shape {grad.shape}; they must match")
                 state = states.get(p, {})
                 update(group, param, grad.data, state, scratch(param))
                 if state:  # a rule that keeps nothing (SGD without momentum) leaves no entry
@@ -224,39 +229,64 @@ class Optimizer:
         return {"state": state, "param_groups": groups}
 
     def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
-        """Restore hyperparameters and state saved by `state_dict()`; on any error nothing changes."""
+        """Restore hyperparameters and state saved by `state_dict()`; on any error nothing changes.
+
+        Every entry is checked first (validation.py): group sizes and indices, hyperparameter
+        types and ranges against `defaults`, the state keys the update rule keeps, array shapes
+        and step counts. Errors name the entry, e.g. `state[0]['exp_avg']`.
+        """
         if not isinstance(state_dict, Mapping) or "state" not in state_dict or "param_groups" not in state_dict:
             raise ValueError("an optimizer state dict needs the keys 'state' and 'param_groups'")
-        saved_groups = list(state_dict["param_groups"])
+        saved_groups, saved_state = state_dict["param_groups"], state_dict["state"]
+        if not isinstance(saved_groups, list | tuple) or not isinstance(saved_state, Mapping):
+            raise TypeError("an optimizer state dict holds a list 'param_groups' and a dict 'state', got "
+                            f"{type(saved_groups).__name__} and {type(saved_state).__name__}")
         if len(saved_groups) != len(self.param_groups):
             raise ValueError(f"loaded state dict has a different number of parameter groups "
                              f"({len(saved_groups)}) than the optimizer ({len(self.param_groups)})")
-        params_by_index: dict[int, Tensor] = {}
+        params_by_index: dict[int, tuple[Tensor, dict[str, Any]]] = {}
         new_groups = []
         for number, (group, saved) in enumerate(zip(self.param_groups, saved_groups)):
-            saved_params = list(saved["params"])
-            if len(saved_params) != len(group["params"]):
-                raise ValueError(f"loaded state dict contains a parameter group that doesn't match the size of "
-                                 f"optimizer's group: group {number} has {len(saved_params)} parameters saved, "
-                                 f"{len(group['params'])} in the optimizer")
+            indices = validation.group_indices(saved, number, len(group["params"]))
             missing = sorted(set(self.defaults) - set(saved) - set(self.extra_hyperparameters))
             if missing:
                 raise ValueError(f"loaded parameter group {number} lacks the hyperparameters {missing} of "
                                  f"{type(self).__name__}; was it saved by a different optimizer?")
-            params_by_index.update(zip((int(i) for i in saved_params), group["params"]))
             new_group = {key: group[key] for key in self.extra_hyperparameters if key not in saved}
-            new_group.update((key, _plain(value)) for key, value in saved.items() if key != "params")
+            new_group.update((key, self._loaded_hyperparameter(key, value, number)) for key, value in saved.items()
+                             if key != "params")
             new_group["params"] = group["params"]
+            for index, p in zip(indices, group["params"]):
+                if index in params_by_index:
+                    raise ValueError(f"loaded param_groups list parameter index {index} more than once")
+                params_by_index[index] = (p, new_group)
             new_groups.append(new_group)
         new_state: defaultdict[Tensor, dict[str, Any]] = defaultdict(dict)
-        for key, saved_state in state_dict["state"].items():
-            index = int(key)
+        for key, saved in saved_state.items():
+            index = key if isinstance(key, int) and not isinstance(key, bool) else None
+            if isinstance(key, str) and key.isdigit():
+                index = int(key)  # a checkpoint format with string keys
             if index not in params_by_index:
-                raise ValueError(f"loaded state refers to parameter {index}, but the groups only hold indices "
+                raise ValueError(f"loaded state refers to parameter {key!r}, but the groups only hold indices "
                                  f"{sorted(params_by_index)}")
-            new_state[params_by_index[index]] = _state_for(params_by_index[index], index, saved_state)
+            p, group = params_by_index[index]
+            new_state[p] = validation.parameter_state(saved, self._state_spec(group), p.shape, p.dtype,
+                                                      f"state[{index}]")
         self.param_groups = new_groups
         self.state = new_state
+
+    def _loaded_hyperparameter(self, key: str, value: Any, number: int) -> Any:
+        """A saved group's entry, checked like its default; entries the optimizer does not know pass as they are
+        (a scheduler's `initial_lr` is checked as a learning rate)."""
+        if key not in self.defaults and key != "initial_lr":
+            return value
+        return validation.hyperparameter(key, value, self.defaults.get(key, 0.0), f"param_groups[{number}]",
+                                         self.hyperparameter_choices.get(key))
+
+    def _state_spec(self, group: dict[str, Any]) -> dict[str, str] | None:
+        """The state entries `_update` keeps per parameter for `group` (name -> validation kind), or None
+        when unknown (then only array shapes and step counts are checked on load)."""
+        return None
 
 
 def regularized_gradient(grad: np.ndarray, param: np.ndarray, weight_decay: float, maximize: bool) -> np.ndarray:
@@ -273,29 +303,3 @@ def regularized_gradient(grad: np.ndarray, param: np.ndarray, weight_decay: floa
             direction += grad
         return direction
     return np.negative(grad) if maximize else grad
-
-
-def _plain(value: Any) -> Any:
-    """Hyperparameters back as Python numbers (a checkpoint may hand back 0-d arrays or lists)."""
-    if isinstance(value, np.ndarray) and value.ndim == 0 or isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, list | tuple | np.ndarray):
-        return tuple(_plain(item) for item in value)
-    return value
-
-
-def _state_for(param: Tensor, index: int, saved: Mapping[str, Any]) -> dict[str, Any]:
-    """A parameter's saved state, its arrays copied in the parameter's dtype and checked for shape."""
-    state: dict[str, Any] = {}
-    for key, value in saved.items():
-        if key == "step":
-            state[key] = int(np.asarray(value).item())
-        elif value is None or isinstance(value, bool | int | float):
-            state[key] = value
-        else:
-            array = np.array(value, dtype=param.dtype)  # a copy, cast like torch casts floating state
-            if array.shape != param.shape:
-                raise ValueError(f"loaded state {key!r} of parameter {index} has shape {array.shape}, "
-                                 f"but the parameter has shape {param.shape}")
-            state[key] = array
-    return state

@@ -20,6 +20,7 @@ import numpy as np
 
 from ._steps import moving_average_, moving_average_of_square_
 from .optimizer import Optimizer, ParamsT, regularized_gradient
+from .validation import ARRAY, COUNT
 
 
 class RMSprop(Optimizer):
@@ -40,6 +41,15 @@ class RMSprop(Optimizer):
             raise ValueError(f"Invalid alpha value: {alpha}")
         super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum,
                                       centered=centered, maximize=maximize))
+
+    def _state_spec(self, group: dict[str, Any]) -> dict[str, str]:
+        """step, the average of squares, plus the momentum buffer and the gradient average when used."""
+        spec = {"step": COUNT, "square_avg": ARRAY}
+        if group["momentum"] > 0:
+            spec["momentum_buffer"] = ARRAY
+        if group["centered"]:
+            spec["grad_avg"] = ARRAY
+        return spec
 
     def _update(self, group: dict[str, Any], param: np.ndarray, grad: np.ndarray, state: dict[str, Any],
                 work: np.ndarray) -> None:

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from .optimizer import Optimizer, ParamsT, regularized_gradient
+from .validation import OPTIONAL_ARRAY
 
 
 class SGD(Optimizer):
@@ -36,6 +37,10 @@ class SGD(Optimizer):
                              f"got momentum={momentum}, dampening={dampening}")
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
                                       nesterov=nesterov, maximize=maximize))
+
+    def _state_spec(self, group: dict[str, Any]) -> dict[str, str]:
+        """The momentum buffer (None or absent before the first step, as PyTorch saves it)."""
+        return {"momentum_buffer": OPTIONAL_ARRAY}
 
     def _update(self, group: dict[str, Any], param: np.ndarray, grad: np.ndarray, state: dict[str, Any],
                 work: np.ndarray) -> None:
