@@ -422,9 +422,14 @@ class Tensor(TensorBase):
         """log(sum(exp(x))) computed without overflow (the max is shifted out first)."""
         axes = _axes(self, axis, dim)
         keep = keepdims if keepdim is None else keepdim
-        # The shift is a constant: d/dx of m + log(sum(exp(x - m))) is softmax(x) for any m.
-        shift = Tensor._from_op(np.max(self.data, axis=axes, keepdims=True), None)
-        result = (self - shift).exp().sum(axes, keepdims=True).log() + shift
+        # The shift is a constant: d/dx of m + log(sum(exp(x - m))) is softmax(x) for any m. As PyTorch,
+        # an infinite max is not shifted out (inf - inf is nan: a row holding inf gives inf, all -inf gives
+        # -inf), and over an empty axis the sum of nothing is 0, whose log is -inf.
+        peak = np.max(self.data, axis=axes, keepdims=True) if self.data.size else np.sum(
+            self.data, axis=axes, keepdims=True)
+        shift = Tensor._from_op(np.where(np.isfinite(peak), peak, 0).astype(peak.dtype, copy=False), None)
+        with np.errstate(divide="ignore"):  # log(0) = -inf is the answer, not an accident
+            result = (self - shift).exp().sum(axes, keepdims=True).log() + shift
         return result if keep else result.reshape(_reduced_shape(self, axes))
 
     def softmax(self, dim: int = -1) -> Tensor:
@@ -1093,6 +1098,9 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
                          f"{weight.data.shape} (expected (..., {weight.data.shape[-1] if weight.data.ndim else '?'}))")
     if bias is not None and bias.data.shape != weight.data.shape[:1]:
         raise ValueError(f"linear: bias of shape {bias.data.shape} does not fit weight of shape {weight.data.shape}")
+    if not is_floating(input.data.dtype) and is_floating(weight.data.dtype):  # NumPy would promote silently
+        raise RuntimeError(f"linear: mat1 and mat2 must have the same dtype, but got {input.data.dtype} and "
+                           f"{weight.data.dtype}; convert the input with .float()")
     return Linear.apply(input, weight, bias)
 
 
@@ -1155,7 +1163,8 @@ def _index_arg(index: Any) -> Any:
     if isinstance(index, TensorBase):
         return index.data
     if isinstance(index, list):
-        return np.asarray(index)
+        array = np.asarray(index)
+        return array.astype(np.intp) if array.size == 0 else array  # x[[]] selects nothing (NumPy: a float index)
     if isinstance(index, tuple):
         return tuple(_index_arg(part) for part in index)
     return index

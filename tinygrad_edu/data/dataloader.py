@@ -104,7 +104,10 @@ class DataLoader:
             if batched:
                 yield _as_batch(self.dataset.__getitems__(indices))
             else:
-                yield self.collate_fn([self.dataset[int(i)] for i in indices])
+                samples = [self.dataset[int(i)] for i in indices]
+                # the default collation is told the dataset indices, so a shape error can name the samples
+                yield default_collate(samples, indices) if self.collate_fn is default_collate \
+                    else self.collate_fn(samples)
 
     def __repr__(self) -> str:
         return (f"DataLoader({type(self.dataset).__name__} of {len(self.dataset)}, batch_size={self.batch_size}, "

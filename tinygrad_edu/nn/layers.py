@@ -197,7 +197,8 @@ class Dropout(Module):
 
     def __init__(self, p: float = 0.5) -> None:
         super().__init__()
-        if isinstance(p, bool) or not isinstance(p, int | float) or not 0 <= p <= 1:
+        if isinstance(p, bool | np.bool_) or not isinstance(p, int | float | np.integer | np.floating) \
+                or not 0 <= p <= 1:
             raise ValueError(f"dropout probability has to be between 0 and 1, but got {p!r}")
         self.p = float(p)
 

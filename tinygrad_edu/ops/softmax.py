@@ -15,10 +15,24 @@ from .. import _grad_mode
 from ..autograd.function import Context, Function
 
 
+_TORCH_NAMES = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
+
+
 def log_softmax_array(x: np.ndarray, axis: int) -> np.ndarray:
-    """log_softmax on an array, with the max shifted out first so exp never overflows."""
-    shifted = x - x.max(axis=axis, keepdims=True)
-    shifted -= np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+    """log_softmax on an array, with the max shifted out first so exp never overflows.
+
+    As PyTorch: an empty axis gives an empty result, a row holding inf or nan gives nan (without
+    NumPy's warnings), integer input raises PyTorch's "not implemented for 'Long'" error.
+    """
+    if x.dtype.kind not in "fc":
+        name = _TORCH_NAMES.get(x.dtype.name, x.dtype.name)
+        raise RuntimeError(f'"log_softmax" not implemented for {name!r}: softmax, log_softmax and cross_entropy '
+                           f"need floating-point input, got {x.dtype}")
+    if x.size == 0:
+        return x.copy()
+    with np.errstate(invalid="ignore"):
+        shifted = x - x.max(axis=axis, keepdims=True)
+        shifted -= np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
     return shifted
 
 
