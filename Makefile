@@ -68,7 +68,12 @@ ci: torch test numpy-floor
 
 # OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE pin an old OpenBLAS kernel on some machines (a workaround
 # for old builds); unset for this command alone, the header prints the kernel that ran.
+# WITH_TORCH=1 adds PyTorch's column (the same flag as for `make test`).
+ifeq ($(WITH_TORCH),1)
+bench: $(VENV)/.installed-dev $(VENV)/.installed-torch
+else
 bench: $(VENV)/.installed-dev
+endif
 	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(BIN)/python -m benchmarks.run $(BENCH_ARGS)
 
 book: $(VENV)/.installed-demo
