@@ -20,7 +20,7 @@ LAYERS = {
     "_grad_mode": 0, "_dtypes": 0, "random": 0, "device": 0, "dtype_names": 0, "_threads": 0,
     "autograd": 1,
     "ops": 2,
-    "tensor": 3, "creation": 3,
+    "_tensor": 3, "creation": 3,
     "functional": 4, "tensor_functions": 4, "gradcheck": 4, "checking": 4, "viz": 4, "trace": 4, "testing": 4,
     "forward_trace": 4,
     "nn": 5,
@@ -127,7 +127,7 @@ def test_no_import_cycles():
 def test_the_autograd_core_never_imports_tensor_and_ops_import_only_the_recorder():
     for module in MODULES:
         if module.startswith("tinygrad_edu.autograd") and layer_of(module) == 1:
-            assert "tinygrad_edu.tensor" not in imports_of(module), module
+            assert "tinygrad_edu._tensor" not in imports_of(module), module
         if module.startswith("tinygrad_edu.ops."):
             allowed = {"tinygrad_edu.autograd.function", "tinygrad_edu._grad_mode", "tinygrad_edu._dtypes"}
             assert imports_of(module) <= allowed, f"{module} imports {sorted(imports_of(module) - allowed)}"
@@ -151,9 +151,9 @@ def test_optim_never_imports_nn():
 
 def test_the_checker_sees_a_relative_import_going_upward():
     """The parser itself: a planted upward import in a throwaway tree must be found."""
-    tree = ast.parse("from ..tensor import Tensor\nif TYPE_CHECKING:\n    from ..nn import Module\n")
+    tree = ast.parse("from .._tensor import Tensor\nif TYPE_CHECKING:\n    from ..nn import Module\n")
     names = [(n.level, n.module) for n in _import_nodes(tree)]
-    assert names == [(2, "tensor")]
+    assert names == [(2, "_tensor")]
 
 
 def test_importing_the_package_needs_neither_hypothesis_nor_testing():
@@ -164,3 +164,15 @@ def test_importing_the_package_needs_neither_hypothesis_nor_testing():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "testing needs hypothesis"
+
+
+def test_tg_tensor_names_the_function_only():
+    """No submodule is called `tensor`, so type checkers resolve `tg.tensor(...)` to the factory (pyright
+    reported "Module is not callable" while tinygrad_edu/tensor.py existed)."""
+    import importlib
+
+    import tinygrad_edu as tg
+
+    assert not (PACKAGE / "tensor.py").exists() and callable(tg.tensor)
+    with pytest.raises(ModuleNotFoundError):
+        importlib.import_module("tinygrad_edu.tensor")

@@ -147,7 +147,7 @@ def test_wheel_holds_the_package_data_licences_and_metadata(built):
         names = set(archive.namelist())
         metadata = archive.read(next(n for n in names if n.endswith(".dist-info/METADATA"))).decode()
     for needed in ("tinygrad_edu/py.typed", "tinygrad_edu/data/embedded/fashion_mnist_subset.npz",
-                   "tinygrad_edu/data/embedded/manifest.json", "tinygrad_edu/tensor.py"):
+                   "tinygrad_edu/data/embedded/manifest.json", "tinygrad_edu/_tensor.py"):
         assert needed in names or any(n.endswith(needed) for n in names), needed
     assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names)
     assert any(n.endswith(".dist-info/licenses/LICENSES/Fashion-MNIST.txt") for n in names)

@@ -22,7 +22,7 @@ from .forward_trace import trace_forward
 from .gradcheck import GradcheckError, check_module, gradcheck, gradgradcheck, numerical_gradient
 from .random import Generator, manual_seed
 from .serialization import load, save
-from .tensor import Tensor, cat, stack, where
+from ._tensor import Tensor, cat, stack, where
 from .tensor_functions import (abs, add, all, allclose, amax, amin, any, argmax, argmin, bmm, broadcast_to, chunk,
                                clamp, clip, clone, cos, detach, div, divide, eq, equal, exp, flatten, gather, ge, gt,
                                index_select, is_floating_point, isfinite, isinf, isnan, le, log, log_softmax,

@@ -1,7 +1,7 @@
 """Factories: tensor, zeros, ones, full, empty, arange, linspace, logspace, eye, rand, randn, randint,
 their *_like forms, and from_numpy.
 
-Layer L3 (beside tensor.py). PyTorch's signatures: sizes as varargs or one tuple (`zeros(2, 3)`,
+Layer L3 (beside _tensor.py). PyTorch's signatures: sizes as varargs or one tuple (`zeros(2, 3)`,
 `zeros((2, 3))`, `zeros(())` for a 0-d tensor), and the keywords `dtype=`, `device=` (only "cpu"
 exists) and `requires_grad=`. Float factories use the default dtype; every random draw comes from
 `random.generator()` (or the `generator=` given), so `manual_seed` makes them reproducible.
@@ -17,7 +17,7 @@ import numpy as np
 from ._dtypes import get_default_dtype, is_floating, to_array
 from .device import check_device
 from .random import Generator, rng_of
-from .tensor import Tensor, _dtype_arg, _new_leaf, _shape_arg
+from ._tensor import Tensor, _dtype_arg, _new_leaf, _shape_arg
 
 
 def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,

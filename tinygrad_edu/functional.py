@@ -13,7 +13,7 @@ import numpy as np
 from .ops.normalization import BatchNormTrain
 from .ops.softmax import NLLLoss, SoftmaxCrossEntropy
 from .random import generator
-from .tensor import Tensor, linear, where
+from ._tensor import Tensor, linear, where
 
 __all__ = ["relu", "sigmoid", "tanh", "leaky_relu", "softplus", "softmax", "log_softmax", "linear", "dropout",
            "cross_entropy", "nll_loss", "mse_loss", "binary_cross_entropy_with_logits", "batch_norm", "where"]

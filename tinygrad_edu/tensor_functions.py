@@ -17,7 +17,7 @@ import numpy as np
 
 from . import _grad_mode
 from .autograd.function import TensorBase
-from .tensor import Tensor
+from ._tensor import Tensor
 
 
 def from_method(name: str, *, has_out: bool = True) -> Callable[..., Any]:

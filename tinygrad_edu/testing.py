@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from .gradcheck import gradcheck
-from .tensor import Tensor
+from ._tensor import Tensor
 
 __all__ = ["arrays", "assert_gradients_match", "away_from", "broadcastable_shapes", "distinct_arrays", "floats",
            "gradients_match", "positive", "shapes", "tensors"]

@@ -1,7 +1,7 @@
 """The backward engine: order the graph, then walk it once from the output to the leaves.
 
 Layer L1: sees tensors only through `data`, `grad`, `grad_fn`, `requires_grad` and a few Tensor
-methods (`+`, `to`, `_from_op`); never imports `tensor.py`. `topological_sort` is an iterative
+methods (`+`, `to`, `_from_op`); never imports `_tensor.py`. `topological_sort` is an iterative
 depth-first search (no recursion limit on deep graphs). `run_backward` sums the gradients that
 arrive at each node (fan-in), calls its `backward`, checks each gradient's shape, and hands the
 results on, to the producing node or, at a leaf, into `.grad`. See docs/architecture.md.

@@ -1,6 +1,6 @@
 """Function and Context: how one operation becomes one node of the autograd graph.
 
-Layer L1: imports only `_grad_mode` and NumPy, never `tensor.py`. `Function.apply` is the one
+Layer L1: imports only `_grad_mode` and NumPy, never `_tensor.py`. `Function.apply` is the one
 place where a graph node is recorded. It unwraps Tensor arguments to their NumPy arrays, runs
 `forward` on arrays, and, when some input requires grad and grad mode is on, keeps a `Context`
 (the node) on the output as its `grad_fn`. `backward` later receives Tensors and returns Tensors,
@@ -24,7 +24,7 @@ class TensorBase:
     """The fields of a Tensor that the graph machinery reads; `tensor.Tensor` adds the math.
 
     Living here lets `Function.apply` recognise tensors with one `isinstance` and build its
-    output through `_from_op` (defined on Tensor) without importing `tensor.py`.
+    output through `_from_op` (defined on Tensor) without importing `_tensor.py`.
     """
 
     __slots__ = ("data", "grad", "requires_grad", "grad_fn", "name", "__weakref__")

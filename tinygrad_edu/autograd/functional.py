@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from .._grad_mode import enable_grad, is_grad_enabled, set_grad_enabled
-from ..tensor import Tensor, stack
+from .._tensor import Tensor, stack
 from .forward_ad import dual_level, make_dual, unpack_dual
 from .functional_args import (as_tuple, check_requires_grad, finish, fresh, gradients_of, unpack, validated_v,
                               zeros_for_missing)

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from ..tensor import Tensor
+from .._tensor import Tensor
 from .engine import grad as autograd_grad
 from .forward_ad import Alias
 

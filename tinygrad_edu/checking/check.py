@@ -17,7 +17,7 @@ import numpy as np
 
 from ..autograd.engine import grad as autograd_grad
 from ..random import generator
-from ..tensor import Tensor
+from .._tensor import Tensor
 from .causes import backward_failure, diagnose
 from .jacobian import (Probe, analytic_vjps, build_probes, differentiable, draw_projections, element_index,
                        forward_jvps, numerical_jvps)

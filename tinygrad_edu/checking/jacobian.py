@@ -20,7 +20,7 @@ import numpy as np
 from ..autograd import forward_ad
 from ..autograd.engine import grad as autograd_grad
 from ..random import generator
-from ..tensor import Tensor
+from .._tensor import Tensor
 from .numerical import call, directional
 
 PROJECTIONS = 2  # cotangents and directions per pair in fast mode: enough to tell a factor from a pattern

@@ -19,7 +19,7 @@ import numpy as np
 
 from ..autograd.engine import grad as autograd_grad
 from ..random import generator
-from ..tensor import Tensor
+from .._tensor import Tensor
 from .causes import diagnose
 from .jacobian import Probe
 from .numerical import directional

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from ..tensor import Tensor
+from .._tensor import Tensor
 from .jacobian import Probe, analytic_vjps, build_probes, draw_projections, numerical_jvps
 from .numerical import call, prepare_inputs
 from .report import format_table

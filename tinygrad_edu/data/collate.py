@@ -13,7 +13,7 @@ import numpy as np
 from .._dtypes import to_array
 from ..autograd.function import TensorBase
 from ..creation import from_numpy
-from ..tensor import Tensor
+from .._tensor import Tensor
 
 
 def _stack_field(values: list[Any], indices: list[int], field: str) -> Tensor:

@@ -17,7 +17,7 @@ import numpy as np
 
 from .. import random
 from ..autograd.function import TensorBase
-from ..tensor import Tensor
+from .._tensor import Tensor
 from .collate import default_collate
 
 

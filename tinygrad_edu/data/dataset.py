@@ -20,7 +20,7 @@ from ..autograd.function import TensorBase
 from ..creation import from_numpy
 from ..random import Generator, rng_of
 from .collate import default_collate
-from ..tensor import Tensor
+from .._tensor import Tensor
 
 
 class Dataset:

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from ..creation import from_numpy
-from ..tensor import Tensor
+from .._tensor import Tensor
 from . import embedded, sources
 from .dataset import Dataset, as_index_array
 from .idx import read_idx

@@ -18,7 +18,7 @@ import numpy as np
 
 from .._dtypes import is_floating
 from ..random import generator
-from ..tensor import Tensor
+from .._tensor import Tensor
 
 __all__ = ["calculate_gain", "uniform_", "normal_", "constant_", "ones_", "zeros_", "xavier_uniform_",
            "xavier_normal_", "kaiming_uniform_", "kaiming_normal_"]

@@ -19,7 +19,7 @@ import numpy as np
 from .. import functional as F
 from .._dtypes import get_default_dtype
 from ..device import check_device
-from ..tensor import Tensor
+from .._tensor import Tensor
 from . import init
 from .module import Module, Parameter
 

@@ -17,7 +17,7 @@ import numpy as np
 
 from .._dtypes import is_floating
 from ..device import check_device, is_device
-from ..tensor import Tensor
+from .._tensor import Tensor
 
 
 class Parameter(Tensor):

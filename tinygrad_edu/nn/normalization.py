@@ -16,7 +16,7 @@ import numpy as np
 from .. import functional as F
 from .._dtypes import get_default_dtype
 from ..device import check_device
-from ..tensor import Tensor
+from .._tensor import Tensor
 from .module import Module, Parameter
 
 __all__ = ["BatchNorm1d"]

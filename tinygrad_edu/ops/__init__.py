@@ -1,4 +1,4 @@
-"""The primitive differentiable operations; `tensor.py` calls them, users rarely need to.
+"""The primitive differentiable operations; `_tensor.py` calls them, users rarely need to.
 
 Layer L2: each module imports only `autograd.function`. Every op is a `Function` subclass with
 forward (NumPy arrays in, one array out) and backward (Tensors in, one gradient per forward

@@ -1,7 +1,7 @@
 """Elementwise primitives: arithmetic, exp/log, trigonometry, activations, clip, where.
 
 Layer L2. Inputs of a binary op arrive with equal shapes whenever they require grad:
-`tensor.py` inserts an explicit BroadcastTo node first (docs/broadcasting.md), so each backward
+`_tensor.py` inserts an explicit BroadcastTo node first (docs/broadcasting.md), so each backward
 returns gradients of exactly its inputs' shapes. A Python scalar operand stays a plain number
 (no gradient, no array allocation). Conventions at kinks follow PyTorch: relu'(0) = 0,
 abs'(0) = 0, clip passes the gradient at its bounds, maximum/minimum split ties evenly.

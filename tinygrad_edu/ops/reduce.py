@@ -1,6 +1,6 @@
-"""Reductions: Sum and Max. mean, var, std, min and logsumexp are composites in tensor.py.
+"""Reductions: Sum and Max. mean, var, std, min and logsumexp are composites in _tensor.py.
 
-Layer L2. `axis` arrives normalised by tensor.py: None or a tuple of non-negative ints.
+Layer L2. `axis` arrives normalised by _tensor.py: None or a tuple of non-negative ints.
 The backward of a reduction puts the reduced axes back as size 1, then spreads the gradient
 over them with an explicit BroadcastTo, the adjoint of summing.
 """

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 if TYPE_CHECKING:
-    from ..tensor import Tensor
+    from .._tensor import Tensor
 
 # Above this many elements a parameter's own ufunc calls (about 1 us each) cost less than the
 # three extra passes of gathering it and its gradient and copying it back (see docs/performance.md).

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from .._grad_mode import enable_grad
-from ..tensor import Tensor
+from .._tensor import Tensor
 from . import validation
 from ._flat import FlatGroup, flat_candidates
 
