@@ -281,3 +281,11 @@ def test_errors_carry_pytorchs_key_words():
         bool(tg.ones(2))
     with pytest.raises(RuntimeError, match="Can't call numpy\\(\\) on Tensor that requires grad"):
         tg.ones(2, requires_grad=True).numpy()
+
+
+def test_star_import_keeps_pythons_builtins():
+    namespace = {}
+    exec("from tinygrad_edu import *", namespace)
+    assert "linspace" in namespace and "matmul" in namespace and "float32" in namespace
+    for builtin in ("abs", "all", "any", "max", "min", "pow", "sum", "bool", "float", "int"):
+        assert builtin not in namespace and hasattr(tg, builtin)

@@ -34,6 +34,8 @@ from .trace import trace_backward
 
 __version__ = "0.1.0"
 
+# Names that would shadow Python's built-ins (abs, all, any, max, min, pow, sum, bool, float, int) are
+# attributes (tg.sum, tg.float) but stay out of __all__, so `from tinygrad_edu import *` keeps the built-ins.
 __all__ = [
     "check_module", "data", "load", "save",
     "Function", "GradcheckError", "Tensor", "arange", "autograd", "cat", "enable_grad", "eye", "from_numpy", "full",
@@ -44,14 +46,14 @@ __all__ = [
     # factories, devices and dtypes under PyTorch's names (docs/pytorch.md)
     "Generator", "accelerator", "backends", "cuda", "device", "empty", "empty_like", "full_like", "linspace",
     "logspace", "rand_like", "randint_like", "randn_like", "utils",
-    "bool", "double", "float", "float16", "float32", "float64", "half", "int", "int8", "int16", "int32", "int64",
+    "double", "float16", "float32", "float64", "half", "int8", "int16", "int32", "int64",
     "long", "short", "uint8",
     # Tensor methods as functions (tensor_functions.py)
-    "abs", "add", "all", "allclose", "amax", "amin", "any", "argmax", "argmin", "bmm", "broadcast_to", "chunk",
+    "add", "allclose", "amax", "amin", "argmax", "argmin", "bmm", "broadcast_to", "chunk",
     "clamp", "clip", "clone", "cos", "detach", "div", "divide", "eq", "equal", "exp", "flatten", "gather", "ge", "gt",
     "index_select", "is_floating_point", "isfinite", "isinf", "isnan", "le", "log", "log_softmax", "logsumexp", "lt",
-    "masked_fill", "matmul", "max", "maximum", "mean", "min", "minimum", "mm", "movedim", "mul", "multiply",
-    "nan_to_num", "ne", "neg", "negative", "numel", "permute", "pow", "relu", "reshape", "scatter_add", "sigmoid",
-    "sin", "softmax", "split", "sqrt", "square", "squeeze", "std", "sub", "subtract", "sum", "t", "tanh", "transpose",
+    "masked_fill", "matmul", "maximum", "mean", "minimum", "mm", "movedim", "mul", "multiply",
+    "nan_to_num", "ne", "neg", "negative", "numel", "permute", "relu", "reshape", "scatter_add", "sigmoid",
+    "sin", "softmax", "split", "sqrt", "square", "squeeze", "std", "sub", "subtract", "t", "tanh", "transpose",
     "unsqueeze", "var",
 ]
