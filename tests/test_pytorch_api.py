@@ -86,6 +86,14 @@ def test_factories_take_sizes_as_varargs_or_one_tuple_and_the_keywords():
     assert tg.randint(0, 10, (3,)).shape == (3,) and tg.randint(10, (4,)).shape == (4,)
 
 
+def test_as_tensor_shares_when_it_can():
+    array = np.ones(3)
+    assert np.shares_memory(tg.as_tensor(array).data, array)
+    assert tg.as_tensor(array, dtype=tg.float32).dtype == np.float32
+    t = tg.ones(2)
+    assert tg.as_tensor(t) is t and tg.as_tensor([1, 2]).dtype == np.int64
+
+
 def test_like_and_new_factories():
     x = tg.tensor([[1, 2], [3, 4]])
     assert tg.rand_like(x, dtype=tg.float).dtype == np.float32 and tg.rand_like(x, dtype=tg.float).shape == (2, 2)

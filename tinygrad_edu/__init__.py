@@ -12,8 +12,8 @@ from ._threads import get_num_threads, set_num_threads
 from ._grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .autograd import Function, grad
 from .autograd import functional as _autograd_functional  # noqa: F401  (binds tg.autograd.functional, as in torch)
-from .creation import (arange, empty, empty_like, eye, from_numpy, full, full_like, linspace, logspace, ones,
-                       ones_like, rand, rand_like, randint, randint_like, randn, randn_like, tensor, zeros,
+from .creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, linspace, logspace,
+                       ones, ones_like, rand, rand_like, randint, randint_like, randn, randn_like, tensor, zeros,
                        zeros_like)
 from .device import accelerator, backends, cuda, device
 from .dtype_names import (bool, double, float, float16, float32, float64, half, int, int8, int16, int32, int64,
@@ -44,8 +44,8 @@ __all__ = [
     "set_default_dtype", "set_grad_enabled", "set_num_threads", "stack", "tensor", "trace_backward", "trace_forward",
     "viz", "where", "zeros", "zeros_like",
     # factories, devices and dtypes under PyTorch's names (docs/pytorch.md)
-    "Generator", "accelerator", "backends", "cuda", "device", "empty", "empty_like", "full_like", "linspace",
-    "logspace", "rand_like", "randint_like", "randn_like", "utils",
+    "Generator", "accelerator", "as_tensor", "backends", "cuda", "device", "empty", "empty_like", "full_like",
+    "linspace", "logspace", "rand_like", "randint_like", "randn_like", "utils",
     "double", "float16", "float32", "float64", "half", "int8", "int16", "int32", "int64",
     "long", "short", "uint8",
     # Tensor methods as functions (tensor_functions.py)

@@ -1,4 +1,4 @@
-"""Factories: tensor, zeros, ones, full, empty, arange, linspace, logspace, eye, rand, randn, randint,
+"""Factories: tensor, as_tensor, zeros, ones, full, empty, arange, linspace, logspace, eye, rand, randn, randint,
 their *_like forms, and from_numpy.
 
 Layer L3 (beside _tensor.py). PyTorch's signatures: sizes as varargs or one tuple (`zeros(2, 3)`,
@@ -25,6 +25,16 @@ def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool
     """A new tensor holding a copy of `data` (torch.tensor)."""
     check_device(device)
     return Tensor(data, requires_grad=requires_grad, dtype=dtype, name=name)
+
+
+def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
+    """`data` as a tensor without copying when it already is one (or a NumPy array) of that dtype."""
+    check_device(device)
+    if isinstance(data, Tensor):
+        return data if dtype is None else data.to(dtype)
+    if isinstance(data, np.ndarray) and (dtype is None or np.dtype(dtype) == data.dtype):
+        return from_numpy(data)
+    return Tensor(data, dtype=dtype)
 
 
 def from_numpy(array: np.ndarray) -> Tensor:
