@@ -297,3 +297,29 @@ def test_star_import_keeps_pythons_builtins():
     assert "linspace" in namespace and "matmul" in namespace and "float32" in namespace
     for builtin in ("abs", "all", "any", "max", "min", "pow", "sum", "bool", "float", "int"):
         assert builtin not in namespace and hasattr(tg, builtin)
+
+
+@pytest.mark.skipif(not hasattr(tg.Tensor, "__setitem__"), reason="item assignment is not on main yet (engine issue)")
+@pytest.mark.parametrize("index", [
+    (slice(None), 1), 2, (1, slice(0, 2)), "tensor_mask", "tensor_rows", "mask_2d", (np.array([0, 2]), np.array([1, 0])),
+], ids=["column", "row", "row_slice", "tensor_mask", "tensor_rows", "mask_2d", "index_pairs"])
+def test_item_assignment_with_pytorch_index_forms(index):
+    torch = pytest.importorskip("torch")
+    start = np.arange(12.0).reshape(3, 4)
+    ours, theirs = tg.tensor(start), torch.tensor(start)
+    if index == "tensor_mask":
+        ours_index, their_index = tg.tensor([True, False, True]), torch.tensor([True, False, True])
+    elif index == "tensor_rows":
+        ours_index, their_index = tg.tensor([2, 0]), torch.tensor([2, 0])
+    elif index == "mask_2d":
+        ours_index, their_index = ours > 5, theirs > 5
+    else:
+        ours_index = index
+        their_index = tuple(torch.as_tensor(i) if isinstance(i, np.ndarray) else i for i in index) \
+            if isinstance(index, tuple) else index
+    ours[ours_index] = 0
+    theirs[their_index] = 0
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    ours[ours_index] = tg.tensor(-1.0)
+    theirs[their_index] = torch.tensor(-1.0, dtype=torch.float64)
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
