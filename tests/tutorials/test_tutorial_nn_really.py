@@ -293,7 +293,7 @@ def validation_stages(torch, nn, F, optim, TensorDataset, DataLoader):
 
 def cnn_stages(torch, nn, F, optim, TensorDataset, DataLoader):
     x_train, y_train, x_valid, y_valid = map(torch.tensor, _data())
-    bs, epochs = 64, 1  # the tutorial trains 2 epochs
+    bs, epochs = 64, 2
     loss_func = F.cross_entropy
     train_ds, valid_ds = TensorDataset(x_train, y_train), TensorDataset(x_valid, y_valid)
 
@@ -409,4 +409,5 @@ def test_validation_and_fit_lower_the_validation_loss():
                     reason="the CNN stages need nn.Conv2d and nn.AdaptiveAvgPool2d: convolution is not on main yet")
 def test_cnn_stages_lower_the_validation_loss():
     printed, (untrained, final) = run_printing(cnn_stages, *_imports(tinygrad_edu))
-    assert final < untrained, printed
+    # 2 epochs of 16 batches move the loss slowly (PyTorch on the same data: 2.301 -> 2.279)
+    assert final < untrained - 0.01, printed
