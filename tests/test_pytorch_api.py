@@ -301,7 +301,8 @@ def test_star_import_keeps_pythons_builtins():
 
 @pytest.mark.skipif(not hasattr(tg.Tensor, "__setitem__"), reason="item assignment is not on main yet (engine issue)")
 @pytest.mark.parametrize("index", [
-    (slice(None), 1), 2, (1, slice(0, 2)), "tensor_mask", "tensor_rows", "mask_2d", (np.array([0, 2]), np.array([1, 0])),
+    (slice(None), 1), 2, (1, slice(0, 2)), "tensor_mask", "tensor_rows", "mask_2d",
+    (np.array([0, 2]), np.array([1, 0])),
 ], ids=["column", "row", "row_slice", "tensor_mask", "tensor_rows", "mask_2d", "index_pairs"])
 def test_item_assignment_with_pytorch_index_forms(index):
     torch = pytest.importorskip("torch")

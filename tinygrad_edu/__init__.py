@@ -16,26 +16,29 @@ from .creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, fu
                        ones, ones_like, rand, rand_like, randint, randint_like, randn, randn_like, tensor, zeros,
                        zeros_like)
 from .device import accelerator, backends, cuda, device
-from .dtype_names import (bool, double, float, float16, float32, float64, half, int, int8, int16, int32, int64,
-                          long, short, uint8)
+from .dtype_names import double, float16, float32, float64, half, int8, int16, int32, int64, long, short, uint8
 from .forward_trace import trace_forward
 from .gradcheck import GradcheckError, check_module, gradcheck, gradgradcheck, numerical_gradient
 from .random import Generator, manual_seed
 from .serialization import load, save
 from ._tensor import Tensor, cat, stack, where
-from .tensor_functions import (abs, add, all, allclose, amax, amin, any, argmax, argmin, bmm, broadcast_to, chunk,
-                               clamp, clip, clone, cos, detach, div, divide, eq, equal, exp, flatten, gather, ge, gt,
+from .tensor_functions import (add, allclose, amax, amin, argmax, argmin, bmm, broadcast_to, chunk, clamp, clip,
+                               clone, cos, detach, div, divide, eq, equal, exp, flatten, gather, ge, gt,
                                index_select, is_floating_point, isfinite, isinf, isnan, le, log, log_softmax,
-                               logsumexp, lt, masked_fill, matmul, max, maximum, mean, min, minimum, mm, movedim, mul,
-                               multiply, nan_to_num, ne, neg, negative, numel, permute, pow, relu, reshape,
-                               scatter_add, sigmoid, sin, softmax, split, sqrt, square, squeeze, std, sub, subtract,
-                               sum, t, tanh, transpose, unsqueeze, var)
+                               logsumexp, lt, masked_fill, matmul, maximum, mean, minimum, mm, movedim, mul,
+                               multiply, nan_to_num, ne, neg, negative, numel, permute, relu, reshape, scatter_add,
+                               sigmoid, sin, softmax, split, sqrt, square, squeeze, std, sub, subtract, t, tanh,
+                               transpose, unsqueeze, var)
 from .trace import trace_backward
+
+# PyTorch's names that shadow Python's built-ins: attributes (tg.sum, tg.float) re-exported explicitly,
+# kept out of __all__ so that `from tinygrad_edu import *` leaves the built-ins alone.
+from .dtype_names import bool as bool, float as float, int as int  # noqa: E402, I001
+from .tensor_functions import (abs as abs, all as all, any as any, max as max, min as min,  # noqa: E402
+                               pow as pow, sum as sum)
 
 __version__ = "0.1.0"
 
-# Names that would shadow Python's built-ins (abs, all, any, max, min, pow, sum, bool, float, int) are
-# attributes (tg.sum, tg.float) but stay out of __all__, so `from tinygrad_edu import *` keeps the built-ins.
 __all__ = [
     "check_module", "data", "load", "save",
     "Function", "GradcheckError", "Tensor", "arange", "autograd", "cat", "enable_grad", "eye", "from_numpy", "full",
