@@ -153,6 +153,13 @@ def _np_batch_norm(x: np.ndarray, w: np.ndarray, b: np.ndarray, eps: float = 1e-
     return (x - mean) / np.sqrt(var + eps) * w.reshape(shape) + b.reshape(shape)
 
 
+def _assign_rows(x, v):
+    """x with rows 1: replaced by v, through item assignment (a copy first: ops never write inputs)."""
+    out = x * 1.0
+    out[1:] = v
+    return out
+
+
 def _split_at(x: np.ndarray, size: int) -> tuple[np.ndarray, ...]:
     return tuple(np.split(x, list(range(size, x.shape[0], size)), axis=0))
 
@@ -263,11 +270,21 @@ REDUCTIONS = [
            shapes=_one(2)),
     OpSpec("mean_tuple", lambda x: x.mean((0, 1)), lambda x: x.mean((0, 1)), shapes=_one(2)),
     OpSpec("max", lambda x: x.max(), np.max, ties=True, smooth=False),
-    OpSpec("max_last", lambda x: x.max(-1), lambda x: x.max(-1), shapes=_one(1), ties=True, smooth=False),
-    OpSpec("max_tuple_keepdims", lambda x: x.max((0, 1), keepdims=True), lambda x: x.max((0, 1), keepdims=True),
+    OpSpec("amax_last", lambda x: x.amax(-1), lambda x: x.max(-1), shapes=_one(1), ties=True, smooth=False),
+    OpSpec("max_tuple_keepdims", lambda x: x.amax((0, 1), keepdims=True), lambda x: x.max((0, 1), keepdims=True),
            shapes=_one(2), ties=True, smooth=False),
+    OpSpec("max_dim_values", lambda x: x.max(-1).values, lambda x: x.max(-1), shapes=_one(1), ties=True,
+           smooth=False),
     OpSpec("min", lambda x: x.min(), np.min, ties=True, smooth=False),
-    OpSpec("min_axis0", lambda x: x.min(0), lambda x: x.min(0), shapes=_one(1), ties=True, smooth=False),
+    OpSpec("amin_axis0", lambda x: x.amin(0), lambda x: x.min(0), shapes=_one(1), ties=True, smooth=False),
+    OpSpec("min_dim_keepdim_values", lambda x: x.min(0, keepdim=True).values, lambda x: x.min(0, keepdims=True),
+           shapes=_one(1), ties=True, smooth=False),
+    OpSpec("sort_values", lambda x: x.sort().values, lambda x: np.sort(x, -1), shapes=_one(1), ties=True,
+           smooth=False),
+    OpSpec("sort_descending_dim0", lambda x: x.sort(0, descending=True).values, lambda x: -np.sort(-x, 0),
+           shapes=_one(1), ties=True, smooth=False),
+    OpSpec("topk_values", lambda x: x.topk(min(2, x.shape[-1])).values,
+           lambda x: -np.sort(-x, -1)[..., :min(2, x.shape[-1])], shapes=_one(1), ties=True, smooth=False),
     OpSpec("min_tuple_keepdims", lambda x: x.amin((0, -1), keepdims=True), lambda x: x.min((0, -1), keepdims=True),
            shapes=_one(2), ties=True, smooth=False),
     OpSpec("var", lambda x: x.var(), lambda x: np.var(x, ddof=1), shapes=_one(1, 3, 2)),
@@ -317,6 +334,8 @@ SHAPE = [
     OpSpec("split_last_dim", lambda x: x.split(1, dim=-1), lambda x: tuple(np.split(x, x.shape[-1], axis=-1)),
            shapes=_one(1)),
     OpSpec("chunk", lambda x: x.chunk(2), lambda x: _split_at(x, -(-x.shape[0] // 2)), shapes=_one(1)),
+    OpSpec("unbind_dim1", lambda x: x.unbind(1), lambda x: tuple(np.moveaxis(x, 1, 0)), shapes=_one(2)),
+    OpSpec("setitem_rows", _assign_rows, _assign_rows, 2, shapes=_fixed((3, 2), (2, 2))),
     OpSpec("movedim", lambda x: x.movedim(0, -1), lambda x: np.moveaxis(x, 0, -1), shapes=_one(2)),
     OpSpec("split_sections", lambda x: x.split([1, x.shape[0] - 1]), lambda x: _split_at(x, 1)[:1] + (x[1:],),
            shapes=_first_at_least(2)),

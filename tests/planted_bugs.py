@@ -145,3 +145,23 @@ class MaxFirstIndex(Function):
         mask = np.zeros(ctx.inputs[0].shape)
         np.put_along_axis(mask, index.data[..., None], 1.0, axis=-1)
         return grad_out.reshape(grad_out.shape + (1,)) * mask
+
+
+class SinCos(Function):
+    """Two outputs: d sin(x)/dx = cos(x),  d cos(x)/dx = -sin(x)"""
+
+    @staticmethod
+    def forward(ctx, x):
+        return np.sin(x), np.cos(x)
+
+    @staticmethod
+    def backward(ctx, grad_sin, grad_cos):
+        x = ctx.inputs[0]
+        return grad_sin * x.cos() - grad_cos * x.sin()
+
+
+class SinCosFlipsSecondSign(SinCos):
+    @staticmethod
+    def backward(ctx, grad_sin, grad_cos):
+        x = ctx.inputs[0]
+        return grad_sin * x.cos() + grad_cos * x.sin()  # planted: d cos/dx is -sin

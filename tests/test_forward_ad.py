@@ -110,7 +110,7 @@ def _functions_in_graph(outputs):
         if node is None or node in seen:
             continue
         seen.add(node)
-        stack.extend(node.next_functions)
+        stack.extend(producer for producer, _ in node.next_functions)
     return {node.function.__name__ for node in seen}
 
 

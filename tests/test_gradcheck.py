@@ -14,8 +14,8 @@ from hypothesis.extra import numpy as hnp
 import tinygrad_edu as tg
 import tinygrad_edu.functional as F
 from planted_bugs import (AddBiasMean, AddBiasNoSum, CenterForgetsMean, MaxFirstIndex, MulDropsSecond,
-                          MulWrongSaved, SinConstantBackward, Softplus, SoftplusWrongFormula, Square,
-                          SquareForgetsTwo, SubFlipsSign, TransposeOnlyReshapes)
+                          MulWrongSaved, SinConstantBackward, SinCos, SinCosFlipsSecondSign, Softplus,
+                          SoftplusWrongFormula, Square, SquareForgetsTwo, SubFlipsSign, TransposeOnlyReshapes)
 from tinygrad_edu.checking import check_gradients
 from tinygrad_edu.gradcheck import GradcheckError, gradcheck, gradgradcheck
 
@@ -35,6 +35,7 @@ def _planted():
         ("wrong saved", MulWrongSaved.apply, [_tensor((2, 3), 7), _tensor((2, 3), 8)], "wrong_saved_tensor", 0),
         ("missing", MulDropsSecond.apply, [_tensor((2, 3), 9), _tensor((2, 3), 10)], "missing_gradient", 1),
         ("wrong formula", SoftplusWrongFormula.apply, [_tensor((5,), 11)], "unexplained", 0),
+        ("multi-output sign", SinCosFlipsSecondSign.apply, [_tensor((2, 3), 12)], "sign", 0),
     ]
 
 
@@ -57,8 +58,16 @@ def test_planted_bug_is_caught_and_its_cause_named(case, fast_mode):
 def test_correct_twins_pass(fast_mode):
     assert gradcheck(Square.apply, [_tensor((3, 4), 1)], fast_mode=fast_mode)
     assert gradcheck(Softplus.apply, [_tensor((5,), 2)], fast_mode=fast_mode)
+    assert gradcheck(SinCos.apply, [_tensor((2, 3), 12)], fast_mode=fast_mode)
     assert gradcheck(lambda a, b: a - b, [_tensor((2, 3), 3), _tensor((2, 3), 4)], fast_mode=fast_mode)
     assert gradcheck(lambda x, b: x + b, [_tensor((4, 3), 5), _tensor((3,), 6)], fast_mode=fast_mode)
+
+
+def test_multi_output_bug_is_pinned_to_the_output_whose_gradient_is_wrong():
+    with pytest.raises(GradcheckError) as info:
+        gradcheck(SinCosFlipsSecondSign.apply, [_tensor((2, 3), 12)])
+    assert [(pair.output, pair.input) for pair in info.value.result.failures] == [(1, 0)]
+    assert gradgradcheck(SinCos.apply, [_tensor((2, 3), 12)])
 
 
 def test_factor_report_quotes_the_factor():

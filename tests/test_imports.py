@@ -17,7 +17,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parent.parent / "tinygrad_edu"
 
 LAYERS = {
-    "_grad_mode": 0, "_dtypes": 0, "random": 0, "device": 0, "dtype_names": 0, "_threads": 0,
+    "_grad_mode": 0, "_dtypes": 0, "random": 0, "device": 0, "dtype_names": 0, "_threads": 0, "return_types": 0,
     "autograd": 1,
     "ops": 2,
     "_tensor": 3, "creation": 3,

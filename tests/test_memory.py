@@ -60,7 +60,7 @@ def test_backward_frees_saved_values_unless_retained():
     y = (x.exp() * x).sum()
     node = y.grad_fn
     y.backward()
-    assert node.freed and node.inputs == () and not hasattr(node, "output_data")
+    assert node.freed and node.args == () and node.output_arrays == ()
     z = (x.exp() * x).sum()
     z.backward(retain_graph=True)
     assert not z.grad_fn.freed and len(z.grad_fn.inputs) == 3

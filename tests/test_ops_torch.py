@@ -51,8 +51,8 @@ TIES = np.array([3.0, 1.0, 3.0, 2.0, 2.0, -1.0])  # as (2, 3): each row's maximu
 @pytest.mark.parametrize("name, ours, theirs", [
     ("max_all", lambda x: x.max(), lambda x: x.max()),
     ("min_all", lambda x: (-x).min(), lambda x: (-x).min()),
-    ("amax_rows", lambda x: x.reshape(2, 3).max(1), lambda x: x.reshape(2, 3).amax(1)),
-    ("amin_rows_keepdim", lambda x: (-x).reshape(2, 3).min(dim=1, keepdim=True),
+    ("amax_rows", lambda x: x.reshape(2, 3).amax(1), lambda x: x.reshape(2, 3).amax(1)),
+    ("amin_rows_keepdim", lambda x: (-x).reshape(2, 3).amin(dim=1, keepdim=True),
      lambda x: (-x).reshape(2, 3).amin(dim=1, keepdim=True)),
 ])
 def test_ties_in_max_and_min_share_the_gradient_like_amax(name, ours, theirs):

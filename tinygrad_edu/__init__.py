@@ -6,10 +6,10 @@ names (dtypes such as tg.float32, devices, tg.sin/tg.matmul/..., tg.utils.data),
 runs with only its import line changed (docs/pytorch.md). Explicit imports only: importing the
 package has no side effects. See README.md and docs/architecture.md.
 """
-from . import autograd, data, functional, nn, optim, utils, viz
+from . import autograd, data, functional, nn, optim, return_types, utils, viz
 from ._dtypes import get_default_dtype, set_default_dtype
 from ._threads import get_num_threads, set_num_threads
-from ._grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from ._grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .autograd import Function, grad
 from .autograd import functional as _autograd_functional  # noqa: F401  (binds tg.autograd.functional, as in torch)
 from .creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, linspace, logspace,
@@ -42,10 +42,10 @@ __version__ = "0.1.0"
 __all__ = [
     "check_module", "data", "load", "save",
     "Function", "GradcheckError", "Tensor", "arange", "autograd", "cat", "enable_grad", "eye", "from_numpy", "full",
-    "functional", "get_default_dtype", "get_num_threads", "grad", "gradcheck", "gradgradcheck", "is_grad_enabled",
-    "manual_seed", "nn", "no_grad", "numerical_gradient", "ones", "ones_like", "optim", "rand", "randint", "randn",
-    "set_default_dtype", "set_grad_enabled", "set_num_threads", "stack", "tensor", "trace_backward", "trace_forward",
-    "viz", "where", "zeros", "zeros_like",
+    "functional", "get_default_dtype", "get_num_threads", "grad", "gradcheck", "gradgradcheck", "inference_mode",
+    "is_grad_enabled", "manual_seed", "nn", "no_grad", "numerical_gradient", "ones", "ones_like", "optim", "rand",
+    "randint", "randn", "return_types", "set_default_dtype", "set_grad_enabled", "set_num_threads", "stack", "tensor",
+    "trace_backward", "trace_forward", "viz", "where", "zeros", "zeros_like",
     # factories, devices and dtypes under PyTorch's names (docs/pytorch.md)
     "Generator", "accelerator", "as_tensor", "backends", "cuda", "device", "empty", "empty_like", "full_like",
     "linspace", "logspace", "rand_like", "randint_like", "randn_like", "utils",

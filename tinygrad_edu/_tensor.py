@@ -9,22 +9,24 @@ Factories (zeros, randn, ...) live in creation.py. See docs/tensor.md for the fu
 from __future__ import annotations
 
 import weakref
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
 
-from . import _grad_mode
+from . import _grad_mode, return_types
 from ._dtypes import get_default_dtype, is_floating, to_array
 from .device import CPU, check_device, device, is_device
-from .autograd import engine
+from .autograd import engine, forward_ad
 from .autograd.function import TensorBase
+from .autograd.hooks import RemovableHandle, add_hook
 from .ops.elementwise import (Abs, Add, Cast, Clip, Cos, Div, Exp, LeakyReLU, Log, Maximum, Minimum, Mul, Neg,
                               Pow, ReLU, Sigmoid, Sin, Softplus, Sqrt, Sub, Tanh, Where)
-from .ops.indexing import GetItem, ScatterTo
+from .ops.indexing import GetItem, ScatterTo, SetItem
 from .ops.linalg import Linear, MatMul
 from .ops.reduce import Max, Sum
-from .ops.shape import BroadcastTo, Cat, Reshape, SumTo, Transpose
+from .ops.shape import BroadcastTo, Cat, Reshape, Split, SumTo, Transpose
+from .ops.selection import MaxDim, MinDim, Sort, TopK
 from .ops.softmax import LogSoftmax
 
 Axis = int | Sequence[int] | None
@@ -55,9 +57,12 @@ class Tensor(TensorBase):
         self.requires_grad = bool(requires_grad)
         self.grad_fn = None
         self.name = name
+        self.output_nr = 0
+        self._version_counter = [0]
+        self._hooks = None
 
     @staticmethod
-    def _from_op(array: np.ndarray, grad_fn: Any) -> Tensor:
+    def _from_op(array: np.ndarray, grad_fn: Any, output_nr: int = 0) -> Tensor:
         """Wrap an op's result without copying (the fast path every op output takes)."""
         out = object.__new__(Tensor)
         out.data = array
@@ -65,6 +70,9 @@ class Tensor(TensorBase):
         out.requires_grad = grad_fn is not None
         out.grad_fn = grad_fn
         out.name = None
+        out.output_nr = output_nr
+        out._version_counter = [0]
+        out._hooks = None
         return out
 
     # ----- attributes
@@ -89,6 +97,11 @@ class Tensor(TensorBase):
         `.grad` by default.
         """
         return self.grad_fn is None
+
+    @property
+    def _version(self) -> int:
+        """How many in-place changes this tensor's memory has seen (shared with its views)."""
+        return self._version_counter[0]
 
     @property
     def T(self) -> Tensor:
@@ -181,8 +194,10 @@ class Tensor(TensorBase):
         engine.backward(self, gradient, retain_graph, create_graph)
 
     def detach(self) -> Tensor:
-        """The same data (shared) cut from the graph."""
-        return Tensor._from_op(self.data, None)
+        """The same data (shared, with the same version counter) cut from the graph."""
+        out = Tensor._from_op(self.data, None)
+        out._version_counter = self._version_counter
+        return out
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Set `requires_grad` in place (only on leaves and floating dtypes); returns self."""
@@ -197,13 +212,36 @@ class Tensor(TensorBase):
         """Keep `.grad` on this non-leaf tensor after backward (leaves keep theirs anyway)."""
         if not self.requires_grad:
             raise RuntimeError("retain_grad() on a tensor that does not require grad")
-        if self.grad_fn is not None:
-            self.grad_fn.retained = weakref.ref(self)
+        node = self.grad_fn
+        if node is not None:
+            if node.retained is None:
+                node.retained = {}
+            node.retained[self.output_nr] = weakref.ref(self)
 
     @property
     def retains_grad(self) -> bool:
         """True when `retain_grad()` was called on this non-leaf, so backward fills its `.grad`."""
-        return self.grad_fn is not None and self.grad_fn.retained is not None and self.grad_fn.retained() is self
+        node = self.grad_fn
+        if node is None or not node.retained or self.output_nr not in node.retained:
+            return False
+        return node.retained[self.output_nr]() is self
+
+    def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> RemovableHandle:
+        """Call `hook(grad)` when this tensor's gradient is computed; a returned Tensor replaces it.
+
+        On a leaf the hooks run before the gradient is added to `.grad`; on a non-leaf before the
+        gradient goes on into the op that made it (and before retain_grad() keeps it), as in PyTorch.
+        """
+        if not self.requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        node = self.grad_fn
+        if node is None:
+            if self._hooks is None:
+                self._hooks = []
+            return add_hook(self._hooks, hook)
+        if node.hooks is None:
+            node.hooks = {}
+        return add_hook(node.hooks.setdefault(self.output_nr, []), hook)
 
     # ----- arithmetic (binary ops broadcast through _binary)
     def __add__(self, other: Any) -> Tensor:
@@ -384,20 +422,50 @@ class Tensor(TensorBase):
         axes = _axes(self, axis, dim)
         return self.sum(axes, keepdims if keepdim is None else keepdim) / _count(self, axes)
 
-    def max(self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None,
-               keepdim: bool | None = None) -> Tensor:
-        """The largest values along `axis` (values only, like torch.amax); ties share the gradient."""
+    def max(self, dim: int | None = None, keepdim: bool = False) -> Any:
+        """No dim: the largest value (a tensor). With dim: `(values, indices)` along it, as torch.max.
+
+        The gradient of `values` goes to the position `indices` names; `amax` shares it among ties.
+        """
+        if dim is None:
+            return self.amax()
+        axis = _single_axis(self, dim, "max")
+        return return_types.max(*MaxDim.apply(self, axis, bool(keepdim)))
+
+    def min(self, dim: int | None = None, keepdim: bool = False) -> Any:
+        """No dim: the smallest value (a tensor). With dim: `(values, indices)` along it, as torch.min."""
+        if dim is None:
+            return self.amin()
+        axis = _single_axis(self, dim, "min")
+        return return_types.min(*MinDim.apply(self, axis, bool(keepdim)))
+
+    def amax(self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None,
+             keepdim: bool | None = None) -> Tensor:
+        """The largest values along `axis` (one int, several, or all); ties share the gradient evenly."""
         axes = _axes(self, axis, dim)
-        _check_not_empty(self, axes, "max")
+        _check_not_empty(self, axes, "amax")
         return Max.apply(self, axes, keepdims if keepdim is None else keepdim)
 
-    def min(self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None,
-               keepdim: bool | None = None) -> Tensor:
-        """The smallest values along `axis` (values only, like torch.amin); ties share the gradient."""
-        return -((-self).max(axis, keepdims, dim=dim, keepdim=keepdim))
+    def amin(self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None,
+             keepdim: bool | None = None) -> Tensor:
+        """The smallest values along `axis` (one int, several, or all); ties share the gradient evenly."""
+        return -((-self).amax(axis, keepdims, dim=dim, keepdim=keepdim))
 
-    amax = max
-    amin = min
+    def sort(self, dim: int = -1, descending: bool = False) -> Any:
+        """`(values, indices)`: the values sorted along `dim` (equal values keep their order), as torch.sort."""
+        axis = _axis(self, dim)
+        if self.data.ndim == 0:
+            return return_types.sort(self, Tensor._from_op(np.zeros((), dtype=np.int64), None))
+        return return_types.sort(*Sort.apply(self, axis, bool(descending)))
+
+    def topk(self, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> Any:
+        """`(values, indices)` of the k largest (or smallest) values along `dim`, in order, as torch.topk."""
+        axis = _axis(self, dim)
+        length = self.data.shape[axis] if self.data.ndim else 1
+        if not 0 <= k <= length:
+            raise IndexError(f"topk: k={k} is out of range for dimension {dim} of size {length}")
+        return return_types.topk(*TopK.apply(self.reshape(1) if self.data.ndim == 0 else self, int(k), axis,
+                                             bool(largest)))
 
     def var(self, axis: Axis = None, keepdims: bool = False, *, correction: int = 1, unbiased: bool | None = None,
             dim: Axis = None, keepdim: bool | None = None) -> Tensor:
@@ -564,7 +632,7 @@ class Tensor(TensorBase):
         return SumTo.apply(self, target)
 
     def split(self, split_size_or_sections: int | Sequence[int], dim: int = 0) -> tuple[Tensor, ...]:
-        """Slices along `dim`: every `split_size` elements, or the listed section sizes."""
+        """Views along `dim`: every `split_size` elements, or the listed section sizes (one graph node)."""
         axis = _axis(self, dim)
         length = self.data.shape[axis]
         if isinstance(split_size_or_sections, int):
@@ -572,19 +640,25 @@ class Tensor(TensorBase):
                 raise ValueError(f"split: split size must be positive, got {split_size_or_sections}")
             sizes = [min(split_size_or_sections, length - s) for s in range(0, length, split_size_or_sections)]
         else:
-            sizes = list(split_size_or_sections)
-            if sum(sizes) != length:
+            sizes = [int(n) for n in split_size_or_sections]
+            if sum(sizes) != length or any(n < 0 for n in sizes):
                 raise ValueError(f"split: sections {sizes} sum to {sum(sizes)}, but dim {dim} has size {length}")
-        pieces, start = [], 0
-        for size in sizes:
-            pieces.append(self[(slice(None),) * axis + (slice(start, start + size),)])
-            start += size
-        return tuple(pieces)
+        return Split.apply(self, tuple(sizes), axis, False) if sizes else ()
 
     def chunk(self, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
-        """Split into `chunks` pieces along `dim`, each of size ceil(n / chunks) except possibly the last."""
+        """At most `chunks` views of equal size along `dim` (the last may be smaller), as torch.chunk."""
+        if chunks <= 0:
+            raise ValueError(f"chunk: number of chunks must be positive, got {chunks}")
         length = self.data.shape[_axis(self, dim)]
-        return self.split(-(-length // chunks), dim)
+        return self.split(max(-(-length // chunks), 1), dim)
+
+    def unbind(self, dim: int = 0) -> tuple[Tensor, ...]:
+        """Every slice along `dim`, with that dimension removed (one graph node), as torch.unbind."""
+        axis = _axis(self, dim)
+        if self.data.ndim == 0:
+            raise IndexError("unbind: a 0-d tensor has no dimension to unbind")
+        length = self.data.shape[axis]
+        return Split.apply(self, (1,) * length, axis, True) if length else ()
 
     def __getitem__(self, index: Any) -> Tensor:
         return GetItem.apply(self, _index_arg(index))
@@ -618,7 +692,7 @@ class Tensor(TensorBase):
     def _cast(self, dtype: np.dtype) -> Tensor:
         if dtype == self.data.dtype:
             return self
-        if self.requires_grad and _grad_mode.enabled and not is_floating(dtype):
+        if self.requires_grad and _grad_mode.local.enabled and not is_floating(dtype):
             return Tensor._from_op(self.data.astype(dtype), None)  # integer results carry no gradient
         return Cast.apply(self, dtype)
 
@@ -638,89 +712,75 @@ class Tensor(TensorBase):
         """This tensor as booleans (self if it already is); no gradient flows through booleans."""
         return self._cast(np.dtype(np.bool_))
 
-    # ----- in-place updates (for initialisation and optimizers; never on recorded tensors)
-    def _check_in_place(self, what: str) -> None:
-        if self.grad_fn is not None:
-            raise RuntimeError(f"{what}: in-place change of a tensor produced by an operation would corrupt "
-                               "the graph that recorded it")
-        if self.requires_grad and _grad_mode.enabled:
-            raise RuntimeError(f"{what}: a leaf tensor that requires grad cannot be changed in place while "
-                               "grad mode is on; wrap the update in `with no_grad():`")
-
+    # ----- in-place updates: every one adds 1 to _version; with autograd it is recorded and rebased
     def zero_(self) -> Tensor:
-        """Set every value to 0 in place; returns self. Not recorded for autograd, and refused on a leaf that requires
-        grad while grad mode is on.
-        """
-        self._check_in_place("zero_")
-        self.data[...] = 0
-        return self
+        """Set every element to 0 in place."""
+        return self.fill_(0)
 
     def fill_(self, value: float) -> Tensor:
-        """Set every value to `value` in place; returns self. Not recorded for autograd, and refused on a leaf that
-        requires grad while grad mode is on.
-        """
-        self._check_in_place("fill_")
-        self.data[...] = value
-        return self
+        """Set every element to `value` in place."""
+        return _write_in_place(self, "fill_", None, lambda before: SetItem.apply(before, Ellipsis, float(value)),
+                               lambda: self.data.fill(value))
 
     def copy_(self, source: Any) -> Tensor:
-        """Copy `source` (broadcast to self's shape, cast to self's dtype) into self in place; returns self."""
-        self._check_in_place("copy_")
+        """Copy `source` (broadcast to this shape) into this tensor; differentiable in `source`."""
         values = _array_of(source)
         if not _broadcasts_to(values.shape, self.data.shape):
             raise ValueError(f"copy_: source of shape {values.shape} does not fit a tensor of shape {self.data.shape}")
-        self.data[...] = values
-        return self
+        source = _as_tensor(source, self)
+        return _write_in_place(self, "copy_", source, lambda before: SetItem.apply(before, Ellipsis, source),
+                               lambda: np.copyto(self.data, values, casting="unsafe"))
 
     def add_(self, other: Any, alpha: float = 1.0) -> Tensor:
-        """self += alpha * other in place; returns self. Not recorded for autograd, and refused on a leaf that requires
-        grad while grad mode is on.
-        """
-        self._check_in_place("add_")
-        self.data += alpha * _array_of(other)
-        return self
+        """self += alpha * other, in place."""
+        def numpy_update() -> None:
+            self.data += alpha * _array_of(other) if alpha != 1.0 else _array_of(other)
+
+        return _write_in_place(self, "add_", other, lambda before: before + (other if alpha == 1.0 else alpha * other),
+                               numpy_update)
 
     def sub_(self, other: Any, alpha: float = 1.0) -> Tensor:
-        """self -= alpha * other in place; returns self. Not recorded for autograd, and refused on a leaf that requires
-        grad while grad mode is on.
-        """
+        """self -= alpha * other, in place."""
         return self.add_(other, -alpha)
 
     def mul_(self, other: Any) -> Tensor:
-        """self *= other in place; returns self. Not recorded for autograd, and refused on a leaf that requires grad
-        while grad mode is on.
-        """
-        self._check_in_place("mul_")
-        self.data *= _array_of(other)
-        return self
+        """self *= other, in place."""
+        def numpy_update() -> None:
+            self.data *= _array_of(other)
+
+        return _write_in_place(self, "mul_", other, lambda before: before * other, numpy_update)
 
     def div_(self, other: Any) -> Tensor:
-        """self /= other in place; returns self. Not recorded for autograd, and refused on a leaf that requires grad
-        while grad mode is on.
-        """
-        self._check_in_place("div_")
-        self.data /= _array_of(other)
-        return self
+        """self /= other, in place."""
+        def numpy_update() -> None:
+            self.data /= _array_of(other)
 
-    # Augmented assignment, as in PyTorch: `w -= lr * w.grad` under no_grad updates w itself, so it
-    # stays the same leaf (or Parameter). When the result must join a recorded graph (self was made
-    # by an op, or other requires grad), a new tensor is returned: `loss += penalty` keeps working.
-    def _updates_in_place(self, other: Any) -> bool:
-        if self.grad_fn is not None:
-            return False
-        return not (_grad_mode.enabled and isinstance(other, TensorBase) and other.requires_grad)
+        return _write_in_place(self, "div_", other, lambda before: before / other, numpy_update)
 
+    def __setitem__(self, index: Any, value: Any) -> None:
+        """`t[index] = value` in place (ints, slices, masks, index arrays); gradients flow to t's
+        earlier history (zero where overwritten) and to `value`."""
+        index = _index_arg(index)
+        value = value if isinstance(value, bool | int | float) else _as_tensor(value, self)
+
+        def numpy_update() -> None:
+            self.data[index] = _array_of(value)
+
+        _write_in_place(self, "setitem", value, lambda before: SetItem.apply(before, index, value), numpy_update)
+
+    # Augmented assignment changes the tensor itself, as in PyTorch (`w -= lr * w.grad` keeps the
+    # same leaf or Parameter; on a non-leaf, `h += 1` is recorded and rebases h's grad_fn).
     def __iadd__(self, other: Any) -> Tensor:
-        return self.add_(other) if self._updates_in_place(other) else self + other
+        return self.add_(other)
 
     def __isub__(self, other: Any) -> Tensor:
-        return self.sub_(other) if self._updates_in_place(other) else self - other
+        return self.sub_(other)
 
     def __imul__(self, other: Any) -> Tensor:
-        return self.mul_(other) if self._updates_in_place(other) else self * other
+        return self.mul_(other)
 
     def __itruediv__(self, other: Any) -> Tensor:
-        return self.div_(other) if self._updates_in_place(other) else self / other
+        return self.div_(other)
 
     # ----- PyTorch compatibility: device, dtype queries and casts (docs/pytorch.md)
     @property
@@ -975,6 +1035,51 @@ class Tensor(TensorBase):
                                "silently. Use tensor.detach() first, e.g. tensor.detach().numpy()")
 
 
+def _write_in_place(self: Tensor, what: str, other: Any, out_of_place: Callable[[Tensor], Tensor],
+                    numpy_update: Callable[[], Any]) -> Tensor:
+    """Change `self` in place and add 1 to its version (shared with its views).
+
+    Nothing to record (grad mode off, or nothing requires grad): NumPy writes the values. Else
+    the op runs out of place on `before`, a copy of the old values that stands for self's old
+    history, and the result is written back into self, which takes the new node as its grad_fn
+    (PyTorch's rebase). Saved copies of self now hold an old version: their backward raises.
+    """
+    other_requires = isinstance(other, TensorBase) and other.requires_grad
+    tracked = _grad_mode.local.enabled and (self.requires_grad or other_requires)
+    if not tracked and not forward_ad.is_active():
+        numpy_update()
+        self._version_counter[0] += 1
+        return self
+    node = self.grad_fn if tracked else None
+    if node is None and self.requires_grad and tracked:
+        raise RuntimeError(f"{what}: a leaf Variable that requires grad is being used in an in-place operation. "
+                           "(Update parameters inside `with no_grad():`.)")
+    if node is not None and node.function.returns_view and self.data.base is not None:
+        raise RuntimeError(f"{what}: in-place change of a view ({node.name()}'s output) of a tensor that requires "
+                           "grad is not supported; clone() it first or change the base tensor (a difference from "
+                           "PyTorch, see docs/tensor.md)")
+    before = Tensor._from_op(self.data.copy(), node, self.output_nr)  # its own counter: nothing changes it
+    forward_ad.carry_tangent(self, before)
+    self._version_counter[0] += 1
+    if node is not None:
+        node.output_refs[self.output_nr] = weakref.ref(before)  # one object per (node, output)
+    result = out_of_place(before)
+    if result.data.shape != self.data.shape:
+        raise RuntimeError(f"{what}: output with shape {list(self.data.shape)} doesn't match the broadcast shape "
+                           f"{list(result.data.shape)}")
+    if result.data.dtype != self.data.dtype:
+        result = result.to(self.data.dtype)
+    self.data[...] = result.data
+    forward_ad.carry_tangent(result, self)
+    rebased = result.grad_fn
+    if rebased is None:  # nothing recorded (forward mode only): the values and tangent were all to carry
+        return self
+    rebased.output_arrays, rebased.output_refs = (self.data,), [weakref.ref(self)]
+    rebased.output_counters, rebased.output_versions = [self._version_counter], [self._version_counter[0]]
+    self.grad_fn, self.output_nr, self.requires_grad = rebased, 0, True
+    return self
+
+
 def _array_of(value: Any) -> np.ndarray:
     """The array behind a tensor, or the value as an array (the right-hand side of in-place updates)."""
     return value.data if isinstance(value, TensorBase) else np.asarray(value)
@@ -1010,7 +1115,7 @@ def _binary(self: Tensor, other: Any, op: type, reflected: bool) -> Tensor:
         a = a._cast(get_default_dtype())
     if a.data.dtype != b.data.dtype:
         a, b = _float_wins(a, b)
-    if a.data.shape != b.data.shape and _grad_mode.enabled:
+    if a.data.shape != b.data.shape and _grad_mode.local.enabled:
         a, b = _broadcast_pair(a, b, op)
     return op.apply(a, b)
 
@@ -1061,7 +1166,7 @@ def where(condition: Any, input: Any, other: Any) -> Tensor:
         anchor = Tensor(input)
     a, b = _as_tensor(input, anchor), _as_tensor(other, anchor)
     shape = np.broadcast_shapes(mask.shape, a.data.shape, b.data.shape)
-    if _grad_mode.enabled:
+    if _grad_mode.local.enabled:
         a = a.broadcast_to(shape) if a.requires_grad else a
         b = b.broadcast_to(shape) if b.requires_grad else b
     return Where.apply(mask, a, b)
@@ -1123,6 +1228,16 @@ def _axes(t: Tensor, axis: Axis, dim: Axis) -> tuple[int, ...] | None:
     if t.data.ndim == 0:
         return None
     return axes
+
+
+def _single_axis(t: Tensor, dim: Any, what: str) -> int:
+    """One dimension for max(dim)/min(dim); a tuple of dims is amax's job, as in PyTorch."""
+    if not isinstance(dim, int | np.integer):
+        raise TypeError(f"{what}(dim): dim must be one int, got {dim!r}; use amax/amin to reduce several dims")
+    axis = _axis(t, int(dim))
+    if t.data.ndim and t.data.shape[axis] == 0:
+        raise ValueError(f"{what}: cannot reduce an empty dimension {dim} of a tensor of shape {t.data.shape}")
+    return axis
 
 
 def _count(t: Tensor, axes: tuple[int, ...] | None) -> int:

@@ -49,7 +49,7 @@ def write_out(out: Any, result: Tensor, name: str) -> Tensor:
     """Store `result` in the existing tensor `out` (resized if its shape differs) and return `out`."""
     if not isinstance(out, Tensor):
         raise TypeError(f"{name}(): argument 'out' must be Tensor, not {type(out).__name__}")
-    if _grad_mode.enabled and (result.requires_grad or out.requires_grad):
+    if _grad_mode.local.enabled and (result.requires_grad or out.requires_grad):
         raise RuntimeError(f"{name}(): functions with out=... arguments don't support automatic differentiation, "
                            "but one of the arguments requires grad.")
     if not np.can_cast(result.data.dtype, out.data.dtype, casting="same_kind"):
@@ -59,7 +59,17 @@ def write_out(out: Any, result: Tensor, name: str) -> Tensor:
         np.copyto(out.data, result.data, casting="same_kind")
     else:
         out.data = result.data.astype(out.data.dtype)
+    out._version_counter[0] += 1  # written in place, as PyTorch counts it
     return out
+
+
+def _write_results(out: Any, result: Any, name: str) -> Any:
+    """out= for max/min: one tensor, or a (values, indices) pair when a dim was given."""
+    if not isinstance(result, tuple):
+        return write_out(out, result, name)
+    if not (isinstance(out, tuple | list) and len(out) == 2):
+        raise TypeError(f"{name}(): with dim, out must be a (values, indices) pair of tensors")
+    return type(result)(write_out(out[0], result[0], name), write_out(out[1], result[1], name))
 
 
 # The table: Tensor method -> top-level function. has_out=False where PyTorch's function has no out=.
@@ -141,7 +151,7 @@ def max(input: Tensor, *args: Any, out: Tensor | None = None, **kwargs: Any) -> 
     if args and isinstance(args[0], TensorBase):
         return maximum(input, *args, out=out)
     result = Tensor.max(_check_input(input, "max"), *args, **kwargs)
-    return result if out is None else write_out(out, result, "max")
+    return result if out is None else _write_results(out, result, "max")
 
 
 def min(input: Tensor, *args: Any, out: Tensor | None = None, **kwargs: Any) -> Tensor:  # noqa: A001
@@ -149,4 +159,4 @@ def min(input: Tensor, *args: Any, out: Tensor | None = None, **kwargs: Any) -> 
     if args and isinstance(args[0], TensorBase):
         return minimum(input, *args, out=out)
     result = Tensor.min(_check_input(input, "min"), *args, **kwargs)
-    return result if out is None else write_out(out, result, "min")
+    return result if out is None else _write_results(out, result, "min")

@@ -8,7 +8,8 @@ where it went and whether it was added to one already there), the axes a Broadca
 away, and what the node released afterwards. `print(trace)` shows a table, `trace.steps` the data.
 
 The engine keeps a module-level `tracer` slot that this file sets and restores; run_backward reads
-it once per call, so with no trace active the cost is one `if` per node. See docs/tour.md.
+it once per call, so with no trace active the cost is one `if` per node. The engine reports what
+it did with each gradient (the event words below); the tracer only formats it. See docs/tour.md.
 """
 from __future__ import annotations
 
@@ -19,17 +20,11 @@ from typing import Any
 import numpy as np
 
 from .autograd import engine
+# What happened to a gradient handed on: the engine reports one of these for every gradient.
+from .autograd.engine import (CAPTURED, CAPTURED_SUM, FAN_IN_SUM, GRAD_ACCUMULATED, GRAD_SET,  # noqa: F401
+                              HANDED_ON, NOT_REQUESTED)
 from .autograd.function import Context, TensorBase
 from .ops.shape import BroadcastTo, summed_axes
-
-# What happened to a gradient handed on by a node (GradientFlow.event).
-GRAD_SET = "set .grad"              # first gradient of a leaf: stored as its .grad
-GRAD_ACCUMULATED = "added to .grad"  # the leaf already had a .grad (an earlier use, or an earlier backward)
-HANDED_ON = "handed on"              # first gradient for the producing node: waits there
-FAN_IN_SUM = "fan-in sum"            # the tensor was used more than once: added to the gradient waiting there
-CAPTURED = "captured"                # autograd.grad(): kept as the result for this input
-CAPTURED_SUM = "captured, summed"    # autograd.grad(): added to the result already captured
-NOT_REQUESTED = "not requested"      # autograd.grad(): a leaf nobody asked for, the gradient is dropped
 
 
 @dataclass(frozen=True)
@@ -100,16 +95,15 @@ class Trace:
         self._active = False
 
     def start_run(self, roots: Sequence[TensorBase], root_grads: Sequence[TensorBase], order: Sequence[Context],
-                  grads: dict[Context, Any], capture: dict[int, Any] | None, retain_graph: bool,
-                  create_graph: bool) -> RunRecorder:
+                  grads: dict[Context, Any], run: Any, retain_graph: bool) -> RunRecorder:
         """Called by the engine once per backward pass, before its loop."""
+        create_graph, grad_call = run.create_graph, run.captured is not None
         self.runs.append(Run(
             roots=tuple(_label(root) for root in roots),
             seed_shapes=tuple(tuple(np.shape(g.data)) for g in root_grads),
-            nodes=len(order), retain_graph=retain_graph, create_graph=create_graph,
-            grad_call=capture is not None,
+            nodes=len(order), retain_graph=retain_graph, create_graph=create_graph, grad_call=grad_call,
         ))
-        return RunRecorder(self, len(self.runs) - 1, roots, order, grads, capture, retain_graph)
+        return RunRecorder(self, len(self.runs) - 1, roots, order, retain_graph)
 
     def __len__(self) -> int:
         return len(self.steps)
@@ -125,8 +119,8 @@ class RunRecorder:
     """Records the steps of one backward pass; the engine calls `record` once per node."""
 
     def __init__(self, trace: Trace, run: int, roots: Sequence[TensorBase], order: Sequence[Context],
-                 grads: dict[Context, Any], capture: dict[int, Any] | None, retain_graph: bool) -> None:
-        self.trace, self.run, self.grads, self.capture = trace, run, grads, capture
+                 retain_graph: bool) -> None:
+        self.trace, self.run = trace, run
         self.retain_graph = retain_graph
         self.position = {node: k for k, node in enumerate(order)}
         # Gradients that arrived at each node so far; the seeds are the first ones.
@@ -141,54 +135,46 @@ class RunRecorder:
                 if root.name is not None:
                     self.names[root.grad_fn] = root.name
 
-    def record(self, node: Context, grad_out: TensorBase, input_grads: tuple[Any, ...]) -> None:
-        """Called before the engine hands `input_grads` on: decide what each one will do."""
-        flows = []
-        seen: set[Any] = set()  # targets already reached in this step (x * x reaches x twice)
-        for index, (x, grad, needs_grad) in enumerate(zip(node.inputs, input_grads, node.needs_input_grad)):
+    def record(self, node: Context, grad_outputs: tuple[Any, ...], flows: list[tuple[int, Any, str]]) -> None:
+        """Called after the engine handed a node's gradients on: `flows` says what it did with each."""
+        for x in node.args:
             if isinstance(x, TensorBase) and x.grad_fn is not None and x.name is not None:
                 self.names.setdefault(x.grad_fn, x.name)
-            if grad is None or not needs_grad:
-                continue
-            producer = x.grad_fn
+        recorded = []
+        for index, grad, event in flows:
+            x, (producer, _) = node.args[index], node.next_edges[index]
             if producer is None:
-                to, event = self._leaf_event(x, seen)
+                to = "grad() result" if event in (CAPTURED, CAPTURED_SUM) else (
+                    "-" if event == NOT_REQUESTED else f"{_label(x)}.grad")
             else:
-                again = producer in self.grads or producer in seen
-                event = FAN_IN_SUM if again else HANDED_ON
                 to = f"{producer.name()} #{self.position[producer]}"
-                seen.add(producer)
                 self.arrivals[producer] = self.arrivals.get(producer, 0) + 1
-            value = np.asarray(grad.data if isinstance(grad, TensorBase) else grad)
-            flows.append(GradientFlow(index, _label(x), tuple(value.shape), _norm(value), to, event))
+            value = np.asarray(grad.data)
+            recorded.append(GradientFlow(index, _label(x), tuple(value.shape), _norm(value), to, event))
+        grad_out = grad_outputs[0] if len(grad_outputs) == 1 else None
         axes = None
         if node.function is BroadcastTo:
-            axes = summed_axes(tuple(grad_out.data.shape), tuple(node.inputs[0].data.shape))
-        held = () if self.retain_graph else tuple(k for k in vars(node) if k not in ("function", "retained"))
+            axes = summed_axes(tuple(grad_out.data.shape), tuple(node.args[0].data.shape))
+        held = () if self.retain_graph else tuple(
+            label for field, label in _HELD.items() if field in vars(node))
+        arrived = [g for g in grad_outputs if g is not None]
         self.trace.steps.append(Step(
             run=self.run, position=self.position[node], node=node.name(), output=self.names.get(node),
-            grad_shape=tuple(grad_out.data.shape), grad_norm=_norm(grad_out.data),
-            contributions=self.arrivals.get(node, 1), seed=node in self.seeded, flows=tuple(flows),
-            summed_axes=axes, retained=node.retained is not None and node.retained() is not None,
+            grad_shape=tuple(arrived[0].data.shape) if len(arrived) == 1 else tuple(tuple(g.shape) for g in arrived),
+            grad_norm=_norm(np.concatenate([np.ravel(g.data) for g in arrived])) if arrived else 0.0,
+            contributions=self.arrivals.get(node, 1), seed=node in self.seeded, flows=tuple(recorded),
+            summed_axes=axes, retained=bool(node.retained) and any(r() is not None for r in node.retained.values()),
             freed=held,
         ))
-
-    def _leaf_event(self, x: TensorBase, seen: set[Any]) -> tuple[str, str]:
-        key = id(x)
-        if self.capture is not None:
-            if key not in self.capture:
-                return "-", NOT_REQUESTED
-            again = self.capture[key] is not None or key in seen
-            seen.add(key)
-            return "grad() result", CAPTURED_SUM if again else CAPTURED
-        again = x.grad is not None or key in seen
-        seen.add(key)
-        return f"{_label(x)}.grad", GRAD_ACCUMULATED if again else GRAD_SET
 
 
 def trace_backward() -> Trace:
     """Record every backward pass run inside the `with` block: `with trace_backward() as trace:`."""
     return Trace()
+
+
+# What a node keeps for backward, by field, as the table names it ("freed: inputs, outputs").
+_HELD = {"args": "inputs", "saved": "saved values", "output_arrays": "outputs"}
 
 
 def _label(x: Any) -> str:

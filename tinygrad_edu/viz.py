@@ -120,8 +120,8 @@ class _Graph:
         self.root: Any = None
 
     def tensor_key(self, x: TensorBase) -> Any:
-        # An op's output may exist as several Tensor objects (ctx.output builds a new one): one node.
-        key = x.grad_fn if x.grad_fn is not None else id(x)
+        # An op's output is named by (node, output index); a leaf by its identity.
+        key = (x.grad_fn, x.output_nr) if x.grad_fn is not None else id(x)
         if key not in self.tensors:
             self.tensors[key] = (f"t{len(self.tensors)}", x)
         elif x.name is not None and self.tensors[key][1].name is None:
@@ -133,15 +133,21 @@ def _walk(root: TensorBase) -> _Graph:
     graph = _Graph()
     graph.root = graph.tensor_key(root)
     stack = [root]
+    produced: set[Any] = set()
     while stack:
         x = stack.pop()
         ctx = x.grad_fn
-        if ctx is None or ctx in graph.ops:
+        if ctx is None:
+            continue
+        output = (ctx, graph.tensor_key(x))
+        if output not in produced:  # a multi-output op is reached once per output used
+            produced.add(output)
+            graph.outputs.append(output)
+        if ctx in graph.ops:
             continue
         graph.ops[ctx] = f"op{len(graph.ops)}"
-        graph.outputs.append((ctx, graph.tensor_key(x)))
         found = []
-        for position, arg in enumerate(ctx.inputs):
+        for position, arg in enumerate(ctx.args):
             if isinstance(arg, TensorBase):
                 key = graph.tensor_key(arg)
                 graph.inputs.append((key, ctx, position))
@@ -182,17 +188,17 @@ def _input_edge(graph: _Graph, key: Any, ctx: Context, position: int, seen_uses:
     """Label the edge from an input tensor into an op: argument position, broadcasting, fan-out."""
     notes = []
     attrs: dict[str, str] = {}
-    tensor_args = sum(isinstance(arg, TensorBase) for arg in ctx.inputs)
+    tensor_args = sum(isinstance(arg, TensorBase) for arg in ctx.args)
     if tensor_args > 1:
         notes.append(f"arg {position}")
     x = graph.tensors[key][1]
     if ctx.function is BroadcastTo and position == 0:
-        target = ctx.output_data.shape
+        target = ctx.output_arrays[0].shape
         notes.append(f"broadcast {_shape(x.data.shape)} → {_shape(target)}\n"
                      f"backward sums axes {summed_axes(target, x.data.shape)}")
         attrs.update(color=BROADCAST_COLOR, fontcolor=BROADCAST_COLOR, penwidth="2")
     elif ctx.function is SumTo and position == 0:
-        notes.append(f"sum_to {_shape(ctx.output_data.shape)}\nbackward broadcasts back")
+        notes.append(f"sum_to {_shape(ctx.output_arrays[0].shape)}\nbackward broadcasts back")
         attrs.update(color=BROADCAST_COLOR, fontcolor=BROADCAST_COLOR)
     uses = graph.uses.get(key, 0)
     if uses > 1:
@@ -245,7 +251,7 @@ def _op_label(ctx: Context) -> str:
     label = ctx.name()
     if ctx.freed:
         return label + "\n(freed by backward)"
-    constants = [repr(arg) for arg in ctx.inputs if not isinstance(arg, TensorBase)]
+    constants = [repr(arg) for arg in ctx.args if not isinstance(arg, TensorBase)]
     if constants:
         label += "\n" + ", ".join(constants)
     return label

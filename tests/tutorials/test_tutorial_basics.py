@@ -416,11 +416,6 @@ def quickstart_stage(torch, nn, training_data, test_data, DataLoader):
     return test_losses
 
 
-needs_item_assignment = pytest.mark.skipif(
-    not hasattr(tinygrad_edu.Tensor, "__setitem__"),
-    reason="the Tensors stage assigns `tensor[:, 1] = 0`: item assignment is not on main yet (engine issue)")
-
-
 def _compare(stage, args, rtol=1e-4, atol=1e-6):
     torch = pytest.importorskip("torch")
     ours, our_result = run_printing(stage, SameDraws(torch), *args(SameDraws(torch)), torch=torch)
@@ -429,7 +424,6 @@ def _compare(stage, args, rtol=1e-4, atol=1e-6):
     return our_result, their_result
 
 
-@needs_item_assignment
 def test_tensors_stage():
     printed, x_np = run_printing(tensors_stage, tinygrad_edu)
     assert "t: tensor([2., 2., 2., 2., 2.], dtype=float64)" in printed and x_np.tolist() == [[1, 2], [3, 4]]

@@ -1,10 +1,11 @@
-"""The backward engine: order the graph, then walk it once from the output to the leaves.
+"""The backward engine: order the graph, then walk it once from the outputs to the leaves.
 
-Layer L1: sees tensors only through `data`, `grad`, `grad_fn`, `requires_grad` and a few Tensor
-methods (`+`, `to`, `_from_op`); never imports `_tensor.py`. `topological_sort` is an iterative
-depth-first search (no recursion limit on deep graphs). `run_backward` sums the gradients that
-arrive at each node (fan-in), calls its `backward`, checks each gradient's shape, and hands the
-results on, to the producing node or, at a leaf, into `.grad`. See docs/architecture.md.
+Layer L1: sees tensors only through the protocol written down on `TensorBase`; never imports
+`_tensor.py`. `topological_sort` is an iterative depth-first search (no recursion limit on deep
+graphs). `run_backward` collects, per node, one gradient per output (fan-in is summed), calls the
+node's `backward`, checks each gradient's shape and hands it along its edge `(node, output_nr)`.
+Every finished gradient a user can see (a leaf's `.grad`, a retained one, a `grad()` result)
+lands through one function, `deliver`. See docs/architecture.md.
 """
 from __future__ import annotations
 
@@ -13,11 +14,30 @@ from typing import Any
 
 import numpy as np
 
-from .._grad_mode import set_grad_enabled
+from .. import _grad_mode
+from . import anomaly
 from .function import Context, TensorBase
+from .hooks import run_tensor_hooks
 
 # A recorder set by tinygrad_edu.trace.trace_backward() (layer L4) while its block runs; None otherwise.
 tracer: Any = None
+
+# What happened to each gradient the engine handed on (the tracer shows these words).
+GRAD_SET = "set .grad"              # first gradient of a leaf (or a retained non-leaf): stored as its .grad
+GRAD_ACCUMULATED = "added to .grad"  # it already had a .grad (an earlier use, or an earlier backward)
+HANDED_ON = "handed on"              # first gradient for that output of the producing node: waits there
+FAN_IN_SUM = "fan-in sum"            # the output was used more than once: added to the gradient waiting there
+CAPTURED = "captured"                # autograd.grad(): kept as the result for this input
+CAPTURED_SUM = "captured, summed"    # autograd.grad(): added to the result already captured
+NOT_REQUESTED = "not requested"      # autograd.grad(): a leaf nobody asked for, the gradient is dropped
+
+
+class GradientShapeError(RuntimeError):
+    """A backward returned a gradient whose shape is not its input's; the fields say which."""
+
+    def __init__(self, op: str, input_index: int, expected: tuple[int, ...], got: tuple[int, ...]) -> None:
+        super().__init__(f"{op}.backward returned grad of shape {got} for input {input_index} of shape {expected}")
+        self.op, self.input_index, self.expected, self.got = op, input_index, expected, got
 
 
 def topological_sort(roots: Sequence[Context]) -> list[Context]:
@@ -35,160 +55,180 @@ def topological_sort(roots: Sequence[Context]) -> list[Context]:
         node._check_not_freed("its inputs")
         visited.add(node)
         stack.append((node, True))
-        for x in reversed(node.inputs):  # reversed so the first argument is explored first
-            if isinstance(x, TensorBase) and x.grad_fn is not None and x.grad_fn not in visited:
-                stack.append((x.grad_fn, False))
+        for edge in reversed(node.next_edges):  # reversed so the first argument is explored first
+            if edge is not None and edge[0] is not None and edge[0] not in visited:
+                stack.append((edge[0], False))
     finished.reverse()  # post-order reversed: consumers before producers
     return finished
 
 
-def run_backward(
-    roots: Sequence[TensorBase],
-    root_grads: Sequence[TensorBase],
-    retain_graph: bool,
-    create_graph: bool,
-    wanted: Sequence[TensorBase] | None = None,
-) -> dict[int, Any] | None:
-    """Propagate `root_grads` from `roots` to every leaf's `.grad`, or, with `wanted`, only
-    collect the gradients of those tensors (keyed by id) and touch no `.grad` at all, which is
-    the contract of torch.autograd.grad.
-    """
-    capture: dict[int, Any] | None = None
-    captured_nodes: dict[Context, int] = {}
-    if wanted is not None:
-        capture = {id(t): None for t in wanted}
-        captured_nodes = {t.grad_fn: id(t) for t in wanted if t.grad_fn is not None}
-    grads: dict[Context, TensorBase] = {}
-    stored: set[int] = set()
+class Run:
+    """One backward pass: how finished gradients are delivered."""
+
+    def __init__(self, create_graph: bool, wanted: Sequence[TensorBase] | None) -> None:
+        self.create_graph = create_graph
+        # grad(): the result per wanted tensor (by id), and the non-leaf ones by (node, output_nr).
+        self.captured = None if wanted is None else {id(x): None for x in wanted}
+        self.wanted_outputs = {} if wanted is None else {(x.grad_fn, x.output_nr): x for x in wanted if x.grad_fn}
+        self.owned: set[int] = set()  # ids of arrays already handed out as some .grad
+        # Leaves with hooks: their gradients are summed first, so each hook sees the total once.
+        self.hooked_leaves: dict[int, list[Any]] = {}
+
+
+def run_backward(roots: Sequence[TensorBase], root_grads: Sequence[TensorBase], retain_graph: bool,
+                 create_graph: bool, wanted: Sequence[TensorBase] | None = None) -> dict[int, Any] | None:
+    """Propagate `root_grads` from `roots` into every leaf's `.grad`, or, with `wanted`, only
+    collect the gradients of those tensors (keyed by id), the contract of torch.autograd.grad."""
+    run = Run(create_graph, wanted)
+    order = topological_sort([node for node in dict.fromkeys(root.grad_fn for root in roots) if node is not None])
+    grads: dict[Context, list[Any]] = {}  # node -> one summed gradient (or None) per output
     for root, grad in zip(roots, root_grads):
         if root.grad_fn is None:
-            _deliver_to_leaf(root, grad, create_graph, capture, stored)
+            to_leaf(run, root, grad)
         else:
-            previous = grads.get(root.grad_fn)
-            grads[root.grad_fn] = grad if previous is None else previous + grad
-    order = topological_sort([root.grad_fn for root in roots if root.grad_fn is not None])
-    trace = tracer  # read once: with no trace active the loop pays one `if` per node
-    if trace is not None:
-        trace = trace.start_run(roots, root_grads, order, grads, capture, retain_graph, create_graph)
-    with set_grad_enabled(create_graph):  # plain backward records nothing
+            hand_on(grads, root.grad_fn, root.output_nr, grad)
+    trace = tracer if tracer is None else tracer.start_run(roots, root_grads, order, grads, run, retain_graph)
+    previous_mode, _grad_mode.local.enabled = _grad_mode.local.enabled, create_graph  # plain backward records nothing
+    try:
         for node in order:
-            grad_out = grads.pop(node, None)
-            if grad_out is None:
-                continue  # every consumer returned None for this node
-            if node in captured_nodes:
-                capture[captured_nodes[node]] = grad_out  # type: ignore[index]
-            if node.retained is not None and capture is None:
-                _retain(node, grad_out, create_graph)
-            input_grads = node.function.backward(node, grad_out)
-            if type(input_grads) is not tuple:
-                input_grads = (input_grads,)
-            inputs = node.inputs
-            if len(input_grads) != len(inputs):
-                raise RuntimeError(
-                    f"{node.function.__name__}.backward returned {len(input_grads)} gradients "
-                    f"for {len(inputs)} forward arguments (return None for arguments without one)"
-                )
+            waiting = grads.pop(node, None)
+            if waiting is None:
+                continue  # no gradient reached this node
+            grad_outputs = arrived(run, node, waiting)
+            input_grads = call_backward(node, grad_outputs)
+            flows = None if trace is None else []
+            for index, (edge, grad) in enumerate(zip(node.next_edges, input_grads)):
+                if edge is None or grad is None:
+                    continue  # the input needs no gradient, or backward gave none
+                grad = checked_gradient(node, index, grad)
+                producer, slot = edge
+                event = to_leaf(run, node.args[slot], grad) if producer is None else hand_on(grads, producer, slot, grad)
+                if flows is not None:
+                    flows.append((index, grad, event))
             if trace is not None:
-                trace.record(node, grad_out, input_grads)
-            for index, (x, grad, needs_grad) in enumerate(zip(inputs, input_grads, node.needs_input_grad)):
-                if grad is None or not needs_grad:
-                    continue
-                if not isinstance(grad, TensorBase) or grad.data.shape != x.data.shape \
-                        or grad.data.dtype != x.data.dtype:
-                    grad = _checked_gradient(node, index, x, grad)
-                producer = x.grad_fn
-                if producer is None:
-                    _deliver_to_leaf(x, grad, create_graph, capture, stored)
-                else:
-                    previous = grads.get(producer)
-                    grads[producer] = grad if previous is None else previous + grad
+                trace.record(node, grad_outputs, flows)
             if not retain_graph:
-                _free(node)
-    return capture
+                free(node)
+        for x, grad in run.hooked_leaves.values():
+            deliver(run, x, run_tensor_hooks(x._hooks, grad))
+    finally:
+        _grad_mode.local.enabled = previous_mode  # this thread's mode only
+    return run.captured
 
 
-def _checked_gradient(node: Context, index: int, x: TensorBase, grad: Any) -> TensorBase:
+def hand_on(grads: dict[Context, list[Any]], producer: Context, slot: int, grad: TensorBase) -> str:
+    """Add `grad` to what waits for output `slot` of `producer`."""
+    waiting = grads.get(producer)
+    if waiting is None:
+        waiting = grads[producer] = [None] * len(producer.output_arrays)
+    previous = waiting[slot]
+    waiting[slot] = grad if previous is None else previous + grad
+    return HANDED_ON if previous is None else FAN_IN_SUM
+
+
+def arrived(run: Run, node: Context, waiting: list[Any]) -> tuple[Any, ...]:
+    """The gradients of a node's outputs, complete now: hooks, retain_grad/grad() results, zeros."""
+    grad_outputs = []
+    for slot, grad in enumerate(waiting):
+        if grad is not None:
+            if node.hooks and node.hooks.get(slot):
+                grad = run_tensor_hooks(node.hooks[slot], grad)
+            if run.captured is not None:
+                target = run.wanted_outputs.get((node, slot))
+            else:
+                target = node.retained[slot]() if node.retained and slot in node.retained else None
+            if target is not None:
+                deliver(run, target, grad)
+        elif node.materialize_grads:
+            grad = node._first_tensor_input()._from_op(np.zeros_like(node.output_arrays[slot]), None)
+        grad_outputs.append(grad)
+    return tuple(grad_outputs)
+
+
+def call_backward(node: Context, grad_outputs: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Run the node's backward; one gradient (or None) per forward argument."""
+    input_grads = node.function.backward(node, *grad_outputs)
+    if type(input_grads) is not tuple:
+        input_grads = (input_grads,)
+    if len(input_grads) != len(node.args):
+        raise RuntimeError(f"{node.function.__name__}.backward returned {len(input_grads)} gradients for "
+                           f"{len(node.args)} forward arguments (return None for arguments without one)")
+    if anomaly.enabled:
+        anomaly.check_gradients(node, input_grads)
+    return input_grads
+
+
+def checked_gradient(node: Context, index: int, grad: Any) -> TensorBase:
     """A gradient as a Tensor of exactly the input's shape and dtype, or a clear error."""
+    x = node.args[index]
+    if isinstance(grad, TensorBase) and grad.data.shape == x.data.shape and grad.data.dtype == x.data.dtype:
+        return grad
     if not isinstance(grad, TensorBase):
         if not isinstance(grad, np.ndarray | np.generic | float | int):
-            raise TypeError(
-                f"{node.function.__name__}.backward returned a {type(grad).__name__} for input {index}; "
-                "expected a Tensor, a NumPy array or None"
-            )
+            raise TypeError(f"{node.function.__name__}.backward returned a {type(grad).__name__} for input "
+                            f"{index}; expected a Tensor, a NumPy array or None")
         grad = x._from_op(np.asarray(grad, dtype=x.data.dtype), None)
     if grad.data.shape != x.data.shape:
-        raise RuntimeError(
-            f"{node.function.__name__}.backward returned grad of shape {grad.data.shape} "
-            f"for input {index} of shape {x.data.shape}"
-        )
-    if grad.data.dtype != x.data.dtype:
-        grad = grad.to(x.data.dtype)
-    return grad
+        raise GradientShapeError(node.function.__name__, index, tuple(x.data.shape), tuple(grad.data.shape))
+    return grad if grad.data.dtype == x.data.dtype else grad.to(x.data.dtype)
 
 
-def _deliver_to_leaf(
-    x: TensorBase, grad: TensorBase, create_graph: bool, capture: dict[int, Any] | None, stored: set[int]
-) -> None:
-    """Add a leaf's gradient into `.grad` (or into `capture`), never aliasing another leaf's."""
-    if capture is not None:
-        key = id(x)
-        if key in capture:
-            previous = capture[key]
-            capture[key] = grad if previous is None else previous + grad
-        return
-    if create_graph:
-        x.grad = grad if x.grad is None else x.grad + grad  # keeps the graph of the gradient
-        return
-    if x.grad is None:
-        array = grad.data
-        # .grad must own a writable array, since users write `w.grad.zero_()`: copy a read-only
-        # broadcast view (Sum's backward), a view into another gradient (Reshape, Transpose), or
-        # an array already handed to another leaf (Add returns one array twice).
-        if id(array) in stored or array.base is not None or not array.flags.writeable:
-            array = array.copy()
-        stored.add(id(array))
-        x.grad = x._from_op(array, None)
-    else:
-        # Rebind instead of adding in place: gradient arrays may be shared views, never mutate them.
-        x.grad.data = x.grad.data + grad.data
+def to_leaf(run: Run, x: TensorBase, grad: TensorBase) -> str:
+    """A leaf's gradient: delivered now, or, if the leaf has hooks, summed for them to see at the end."""
+    if not x._hooks:
+        return deliver(run, x, grad)
+    waiting = run.hooked_leaves.get(id(x))
+    if waiting is None:
+        run.hooked_leaves[id(x)] = [x, grad]
+        return HANDED_ON
+    waiting[1] = waiting[1] + grad
+    return FAN_IN_SUM
 
 
-def _retain(node: Context, grad: TensorBase, create_graph: bool) -> None:
-    tensor = node.retained()
-    if tensor is None:
-        return
-    if tensor.grad is None:
-        tensor.grad = grad if create_graph else tensor._from_op(grad.data, None)
-    else:
-        tensor.grad = tensor.grad + grad if create_graph else tensor._from_op(tensor.grad.data + grad.data, None)
+def deliver(run: Run, x: TensorBase, grad: TensorBase) -> str:
+    """The one place a finished gradient of `x` lands: the grad() result, or `x.grad`.
+
+    A `.grad` always owns a writable array, since users write `w.grad.zero_()`: a read-only
+    broadcast view, a view into another gradient, or an array already handed out is copied.
+    """
+    if run.captured is not None:
+        if id(x) not in run.captured:
+            return NOT_REQUESTED
+        previous = run.captured[id(x)]
+        run.captured[id(x)] = grad if previous is None else previous + grad
+        return CAPTURED if previous is None else CAPTURED_SUM
+    if run.create_graph:  # keep the gradient's own graph (double backward)
+        previous = x.grad
+        x.grad = grad if previous is None else previous + grad
+        return GRAD_SET if previous is None else GRAD_ACCUMULATED
+    if x.grad is not None:
+        x.grad.data = x.grad.data + grad.data  # rebind: gradient arrays may be shared, never mutate them
+        return GRAD_ACCUMULATED
+    array = grad.data
+    if id(array) in run.owned or array.base is not None or not array.flags.writeable:
+        array = array.copy()
+    run.owned.add(id(array))
+    x.grad = x._from_op(array, None)
+    return GRAD_SET
 
 
-def _free(node: Context) -> None:
+def free(node: Context) -> None:
     """Drop what the node kept for backward; a second backward through it then raises."""
-    function, retained = node.function, node.retained
-    node.__dict__.clear()  # inputs, saved arrays, output: the class-level defaults show through
-    node.function, node.retained, node.freed = function, retained, True
+    function, retained, hooks = node.function, node.retained, node.hooks
+    node.__dict__.clear()  # inputs, saved arrays, outputs: the class-level defaults show through
+    node.function, node.retained, node.hooks, node.freed = function, retained, hooks, True
 
 
-def backward(
-    tensors: TensorBase | Sequence[TensorBase],
-    grad_tensors: Any = None,
-    retain_graph: bool | None = None,
-    create_graph: bool = False,
-) -> None:
+def backward(tensors: TensorBase | Sequence[TensorBase], grad_tensors: Any = None, retain_graph: bool | None = None,
+             create_graph: bool = False) -> None:
     """Accumulate d(tensors)/d(leaf) into every leaf's `.grad` (torch.autograd.backward)."""
     roots, root_grads = _roots_and_grads(tensors, grad_tensors, "backward")
     run_backward(roots, root_grads, create_graph if retain_graph is None else retain_graph, create_graph)
 
 
-def grad(
-    outputs: TensorBase | Sequence[TensorBase],
-    inputs: TensorBase | Sequence[TensorBase],
-    grad_outputs: Any = None,
-    retain_graph: bool | None = None,
-    create_graph: bool = False,
-    allow_unused: bool = False,
-) -> tuple[TensorBase | None, ...]:
+def grad(outputs: TensorBase | Sequence[TensorBase], inputs: TensorBase | Sequence[TensorBase],
+         grad_outputs: Any = None, retain_graph: bool | None = None, create_graph: bool = False,
+         allow_unused: bool = False) -> tuple[TensorBase | None, ...]:
     """Return d(outputs)/d(inputs) without touching any `.grad` (torch.autograd.grad)."""
     roots, root_grads = _roots_and_grads(outputs, grad_outputs, "grad")
     wanted = [inputs] if isinstance(inputs, TensorBase) else list(inputs)
@@ -198,10 +238,10 @@ def grad(
         if not x.requires_grad:
             raise RuntimeError(f"grad(): inputs[{position}] (shape {x.data.shape}) does not require grad")
     keep = create_graph if retain_graph is None else retain_graph
-    capture = run_backward(roots, root_grads, keep, create_graph, wanted=wanted)
+    captured = run_backward(roots, root_grads, keep, create_graph, wanted=wanted)
     result = []
     for position, x in enumerate(wanted):
-        value = capture[id(x)]
+        value = captured[id(x)]
         if value is None and not allow_unused:
             raise RuntimeError(
                 f"grad(): inputs[{position}] (shape {x.data.shape}) was not used to compute the outputs; "
@@ -232,8 +272,8 @@ def _roots_and_grads(tensors: Any, grads: Any, caller: str) -> tuple[list[Tensor
         if grad is None:
             if root.data.size != 1:
                 raise RuntimeError(
-                    f"{caller}(): output {position} has shape {root.data.shape}; a gradient can only be "
-                    "created implicitly for a single-element output, so pass `gradient` of that shape"
+                    f"{caller}(): grad can be implicitly created only for scalar outputs; output {position} has "
+                    f"shape {root.data.shape}, so pass a `gradient` of that shape"
                 )
             grad_array = np.ones_like(root.data)
         else:

@@ -153,14 +153,34 @@ def unpack_dual(tensor: TensorBase, *, level: int | None = None) -> UnpackedDual
     return UnpackedDualTensor(primal, tangent)
 
 
+def is_active() -> bool:
+    """True inside a `dual_level()` block (tangents are being pushed through every op)."""
+    return _current is not None
+
+
+def carry_tangent(source: TensorBase, target: TensorBase) -> None:
+    """Give `target` the tangent `source` has at the active level, if any.
+
+    In-place ops need it: they compute out of place on a stand-in for the old values, then write
+    the result back into the original tensor object, which must then carry the new tangent.
+    """
+    if _current is not None:
+        tangent = _current.tangent_of(source)
+        if tangent is not None:
+            _current.set_tangent(target, tangent)
+
+
 def _level(level: int | None, caller: str) -> _Level | None:
     if level is not None and (_current is None or level != _current.index):
         raise RuntimeError(f"{caller}: level {level} is not the active forward AD level")
     return _current
 
 
-def push_tangents(ctx: Context, args: tuple[Any, ...], result: TensorBase) -> None:
-    """After one op's forward: give its output the tangent its `jvp` rule computes, if any input has one."""
+def push_tangents(ctx: Context, args: tuple[Any, ...], results: list[TensorBase]) -> None:
+    """After one op's forward: give its outputs the tangents its `jvp` rule computes, if any input has one.
+
+    A rule returns one tangent per output: a tuple of them when forward returned several (None
+    for an output without one, such as indices)."""
     level = _current
     found = [level.tangent_of(arg) if isinstance(arg, TensorBase) else None for arg in args]  # type: ignore[union-attr]
     if all(t is None for t in found):
@@ -173,21 +193,21 @@ def push_tangents(ctx: Context, args: tuple[Any, ...], result: TensorBase) -> No
     # A Tensor input without a tangent has tangent zero; other arguments (axes, shapes) get None.
     tangents = [t if t is not None or not isinstance(arg, TensorBase) else arg._from_op(np.zeros_like(arg.data), None)
                 for arg, t in zip(args, found)]
-    if not ctx.inputs:  # an unrecorded node (no input requires grad): the rule still reads these
-        ctx.inputs = args
-    if not hasattr(ctx, "output_data"):
-        ctx.output_data = result.data
+    if not ctx.args:  # an unrecorded node (no input requires grad): the rule still reads these
+        ctx.record_inputs(args, [False] * len(args))
+        ctx.remember_outputs(results)
     function.forward_rule = None  # the rule's own ops compute tangents, they carry none themselves
     try:
         tangent = rule(ctx, *tangents)
     finally:
         function.forward_rule = push_tangents
-    if tangent is None:
-        return
-    tangent = _checked_tangent(cls, tangent, result)
-    level.set_tangent(result, tangent)  # type: ignore[union-attr]
-    if tracer is not None:
-        tracer.record(cls, args, found, result, tangent)
+    for result, tangent in zip(results, tangent if isinstance(tangent, tuple) else (tangent,)):
+        if tangent is None:
+            continue
+        tangent = _checked_tangent(cls, tangent, result)
+        level.set_tangent(result, tangent)  # type: ignore[union-attr]
+        if tracer is not None:
+            tracer.record(cls, args, found, result, tangent)
 
 
 def _checked_tangent(cls: type, tangent: Any, result: TensorBase) -> TensorBase:

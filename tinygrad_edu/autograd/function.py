@@ -1,83 +1,164 @@
 """Function and Context: how one operation becomes one node of the autograd graph.
 
-Layer L1: imports only `_grad_mode` and NumPy, never `_tensor.py`. `Function.apply` is the one
-place where a graph node is recorded. It unwraps Tensor arguments to their NumPy arrays, runs
-`forward` on arrays, and, when some input requires grad and grad mode is on, keeps a `Context`
-(the node) on the output as its `grad_fn`. `backward` later receives Tensors and returns Tensors,
-so the same formula serves plain backward and `create_graph=True`. See docs/architecture.md.
+Layer L1: imports only `_grad_mode`, `anomaly` and NumPy, never `_tensor.py`. `Function.apply` is
+the one place where a graph node is recorded. It unwraps Tensor arguments to their NumPy arrays,
+runs `forward` on arrays (one array, or a tuple of arrays for several outputs), and, when some
+input requires grad and grad mode is on, keeps a `Context` (the node) as the `grad_fn` of every
+output. Each graph edge names a node and one of its outputs, `(node, output_nr)`, as PyTorch's.
+The node remembers each input's version: backward refuses values changed in place since
+(docs/architecture.md, "Version counters").
 """
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from .. import _grad_mode
+from . import anomaly
 
 # Forward-mode AD: while a `forward_ad.dual_level()` is active, the function that pushes tangents
 # through each new node (set and restored by forward_ad.py, so this file need not import it).
-forward_rule: Callable[[Context, tuple[Any, ...], TensorBase], None] | None = None
+forward_rule: Callable[[Context, tuple[Any, ...], list[TensorBase]], None] | None = None
 
 
 class TensorBase:
     """The fields of a Tensor that the graph machinery reads; `tensor.Tensor` adds the math.
 
+    The engine's whole protocol with Tensor: these fields, plus `_from_op(array, grad_fn,
+    output_nr=0)` (wrap an array without copying), `+` (sum two gradients) and `.to(dtype)`.
+    `_version_counter` is a one-element list shared by a tensor and its views; in-place ops add 1.
     Living here lets `Function.apply` recognise tensors with one `isinstance` and build its
-    output through `_from_op` (defined on Tensor) without importing `_tensor.py`.
+    outputs without importing `_tensor.py`.
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "grad_fn", "name", "__weakref__")
+    __slots__ = ("data", "grad", "requires_grad", "grad_fn", "name", "output_nr", "_version_counter", "_hooks",
+                 "__weakref__")
+
+
+class SavedVersionError(RuntimeError):
+    """A value backward needs was modified in place after the op that needed it was recorded."""
+
+
+def modified_error(x: TensorBase, version: int, expected: int, needed_by: Context) -> SavedVersionError:
+    """PyTorch's error for a value saved at version `expected` that is now at `version`."""
+    producer = x.grad_fn
+    which = f", which is output {x.output_nr} of {producer.name()}," if producer is not None else ""
+    return SavedVersionError(
+        f"one of the variables needed for gradient computation has been modified by an inplace operation: "
+        f"[{x.data.dtype} {list(x.data.shape)}]{which} is at version {version}; expected version {expected} "
+        f"instead (needed by {needed_by.name()}). Hint: clone() the tensor before changing it in place, or "
+        "change it after backward()."
+    )
 
 
 class Context:
     """One recorded operation (a node of the graph): what backward needs, nothing more.
 
-    `inputs` are the arguments as given (Tensors are the graph edges, held strongly);
-    `needs_input_grad[i]` says whether input i wants a gradient; `output` is the result.
+    `inputs`: the arguments as given (reading them in backward checks their versions);
+    `needs_input_grad[i]`: whether input i wants a gradient; `output` / `outputs`: the results.
+    `next_edges[i]` is where input i's gradient goes: `(producer, output_nr)`, `(None, i)` for a
+    leaf, or None when it needs none.
     """
 
-    # Class-level defaults: an op recorded under no_grad pays for one attribute, not five.
-    inputs: tuple[Any, ...] = ()
+    # Class-level defaults: an op recorded under no_grad pays for one attribute, not ten.
+    args: tuple[Any, ...] = ()
     needs_input_grad: tuple[bool, ...] = ()
+    next_edges: tuple[Any, ...] = ()
+    versions: tuple[int, ...] = ()
+    output_arrays: tuple[np.ndarray, ...] = ()
     freed = False
-    retained: Any = None  # a weakref to the output when retain_grad() was called
+    materialize_grads = True
+    non_differentiable: tuple[int, ...] = ()
+    saved: tuple[Any, ...] = ()
+    marked: tuple[np.ndarray, ...] = ()
+    retained: dict[int, Any] | None = None   # output_nr -> weakref of a tensor that called retain_grad()
+    hooks: dict[int, list[Any]] | None = None  # output_nr -> hooks registered on that output
+    creation_stack: str | None = None  # the forward traceback, recorded in anomaly mode only
 
     def __init__(self, function: type[Function]) -> None:
         self.function = function
 
+    # ----- what forward may call
     def save_for_backward(self, *values: Any) -> None:
-        """Keep arrays (or tensors) for backward; read them back with `saved_tensors`."""
+        """Keep arrays for backward; read them back with `saved_tensors` (an input's array comes
+        back as that input, an output's as that output, so their graph edges survive)."""
         self.saved = values
 
+    def mark_non_differentiable(self, *arrays: np.ndarray) -> None:
+        """Outputs (given as the arrays forward returns) that get no gradient, e.g. indices."""
+        self.marked = arrays
+
+    def set_materialize_grads(self, value: bool) -> None:
+        """False: backward receives None (not zeros) for outputs that got no gradient."""
+        self.materialize_grads = bool(value)
+
+    # ----- what backward reads
     @property
-    def saved_tensors(self) -> tuple[Any, ...]:
-        """The saved values as Tensors: a saved input stays that input, so its graph edge survives."""
-        self._check_not_freed("saved_tensors")
-        inputs = self.inputs
-        result = []
-        for value in getattr(self, "saved", ()):
-            for candidate in inputs:
-                if isinstance(candidate, TensorBase) and candidate.data is value:
-                    value = candidate
-                    break
-            else:
-                if value is self.output_data:
-                    value = self.output
-                elif isinstance(value, np.ndarray):
-                    value = self._anchor()._from_op(value, None)  # a constant for differentiation
-            result.append(value)
-        return tuple(result)
+    def inputs(self) -> tuple[Any, ...]:
+        """The forward arguments, after checking no Tensor among them changed in place since."""
+        self._check_not_freed("its inputs")
+        for x, version in zip(self.args, self.versions):
+            if version is not None and x._version_counter[0] != version:  # one integer compare per input
+                raise modified_error(x, x._version_counter[0], version, self)
+        return self.args
+
+    @property
+    def outputs(self) -> tuple[TensorBase, ...]:
+        """The forward results as Tensors whose grad_fn is this node (the same object each time)."""
+        self._check_not_freed("outputs")
+        return tuple(self._output(i) for i in range(len(self.output_arrays)))
 
     @property
     def output(self) -> TensorBase:
-        """The forward result as a Tensor whose grad_fn is this node (so create_graph sees it)."""
+        """The forward result of a one-output Function (use `outputs` when there are several)."""
         self._check_not_freed("output")
-        # An unrecorded node (forward mode under no_grad) gives a constant: nothing to backward into.
-        return self._anchor()._from_op(self.output_data, self if self.needs_input_grad else None)
+        if len(self.output_arrays) != 1:
+            raise TypeError(f"{self.name()} has {len(self.output_arrays)} outputs; read ctx.outputs")
+        return self._output(0)
 
-    def _anchor(self) -> TensorBase:
-        for candidate in self.inputs:
+    @property
+    def saved_tensors(self) -> tuple[Any, ...]:
+        """The saved values: inputs and outputs as their Tensors, other arrays as constant Tensors."""
+        self._check_not_freed("saved_tensors")
+        result = []
+        for value in self.saved:
+            found = self._find_tensor(value)
+            if found is None and isinstance(value, np.ndarray):
+                found = self._first_tensor_input()._from_op(value, None)  # a constant for differentiation
+            result.append(value if found is None else found)
+        return tuple(result)
+
+    def _find_tensor(self, array: Any) -> TensorBase | None:
+        for position, x in enumerate(self.args):
+            if isinstance(x, TensorBase) and x.data is array:
+                return self.inputs[position]
+        for index, out in enumerate(self.output_arrays):
+            if out is array:
+                return self._output(index)
+        return None
+
+    def _output(self, index: int) -> TensorBase:
+        # Outputs are held weakly (an output holds its grad_fn strongly: no cycle). Rebuilt if the
+        # user dropped it, sharing the original version counter, so one object exists at a time.
+        tensor = self.output_refs[index]()
+        if tensor is None:
+            # An unrecorded node (forward mode under no_grad) gives a constant: nothing to backward into.
+            grad_fn = self if self.needs_input_grad and index not in self.non_differentiable else None
+            tensor = self._first_tensor_input()._from_op(self.output_arrays[index], grad_fn, index)
+            tensor._version_counter = self.output_counters[index]
+            self.output_refs[index] = weakref.ref(tensor)
+        # The counter the output had when made: after an in-place change rebased it, the object held
+        # here stands for the old values, and the counter still says they were overwritten.
+        counter = self.output_counters[index]
+        if counter[0] != self.output_versions[index]:
+            raise modified_error(tensor, counter[0], self.output_versions[index], self)
+        return tensor
+
+    def _first_tensor_input(self) -> TensorBase:
+        for candidate in self.args:
             if isinstance(candidate, TensorBase):
                 return candidate
         raise RuntimeError(f"{self.name()} has no Tensor input")
@@ -90,9 +171,10 @@ class Context:
             )
 
     @property
-    def next_functions(self) -> tuple[Context | None, ...]:
-        """The grad_fn of each Tensor input (None for a leaf or a non-Tensor argument)."""
-        return tuple(x.grad_fn if isinstance(x, TensorBase) else None for x in self.inputs)
+    def next_functions(self) -> tuple[tuple[Context | None, int] | None, ...]:
+        """Per input, `(producer grad_fn, output_nr)`; `(None, 0)` for a leaf or a non-Tensor argument."""
+        return tuple((edge[0], edge[1] if edge[0] is not None else 0) if edge else (None, 0)
+                     for edge in self.next_edges)
 
     def name(self) -> str:
         """The node's name as PyTorch prints it: the Function's class name + "Backward" (MulBackward...)."""
@@ -101,68 +183,119 @@ class Context:
     def __repr__(self) -> str:
         return f"<{self.name()}>"
 
+    # ----- what Function.apply calls
+    def record_inputs(self, args: tuple[Any, ...], needs: list[bool]) -> None:
+        """Remember each input, where its gradient goes, and its version now."""
+        edges, versions = [], []
+        for position, x in enumerate(args):
+            if not needs[position]:
+                edges.append(None)
+            elif x.grad_fn is None:
+                edges.append(LEAF_EDGES[position] if position < len(LEAF_EDGES) else (None, position))
+            else:
+                edges.append((x.grad_fn, x.output_nr))
+            versions.append(x._version_counter[0] if isinstance(x, TensorBase) else None)
+        self.args, self.needs_input_grad = args, tuple(needs)
+        self.next_edges, self.versions = tuple(edges), tuple(versions)
+        if anomaly.enabled:
+            self.creation_stack = anomaly.forward_stack()
+
+    def record_outputs(self, arrays: tuple[np.ndarray, ...], first: TensorBase, view_of: TensorBase | None) -> list:
+        """One Tensor per output array, each knowing this node and its output index."""
+        marked = self.marked
+        tensors = []
+        for index, array in enumerate(arrays):
+            differentiable = not marked or not any(array is m for m in marked)
+            out = first._from_op(array, self if differentiable else None, index)
+            if view_of is not None:
+                out._version_counter = view_of._version_counter  # a view shares its base's counter
+            tensors.append(out)
+        if marked:
+            self.non_differentiable = tuple(i for i, out in enumerate(tensors) if out.grad_fn is None)
+        self.remember_outputs(tensors)
+        return tensors
+
+    def remember_outputs(self, tensors: list[TensorBase]) -> None:
+        """Hold the outputs weakly, with the version each had when made (their arrays strongly)."""
+        refs, counters, versions = [], [], []
+        for out in tensors:
+            refs.append(weakref.ref(out))
+            counters.append(out._version_counter)
+            versions.append(out._version_counter[0])
+        self.output_arrays = tuple(out.data for out in tensors)
+        self.output_refs, self.output_counters, self.output_versions = refs, counters, versions
+
+
+# The edge of a leaf input at each argument position, made once instead of on every op.
+LEAF_EDGES = tuple((None, position) for position in range(8))
+
 
 class Function:
     """Base class of every differentiable operation, the library's own and users' custom ones.
 
     Subclasses write two static methods side by side:
-      forward(ctx, *args) -> np.ndarray   on NumPy arrays (Tensor args arrive as their `.data`)
-      backward(ctx, grad_output) -> one gradient per forward argument, as Tensors (or None)
-    and are called through `MyOp.apply(*args)`, never by instantiating them.
+      forward(ctx, *args) -> np.ndarray or tuple of arrays   (Tensor args arrive as their `.data`)
+      backward(ctx, *grad_outputs) -> one gradient per forward argument, as Tensors (or None)
+    and are called through `MyOp.apply(*args)`, never by instantiating them. `backward` gets one
+    gradient per output (zeros for an output no gradient reached, or None after
+    `ctx.set_materialize_grads(False)`). `returns_view = True` marks ops whose output shares its
+    first input's memory (reshape, transpose, basic indexing): they share its version counter.
     """
 
+    returns_view = False
+
     @staticmethod
-    def forward(ctx: Context, *args: Any) -> np.ndarray:
+    def forward(ctx: Context, *args: Any) -> Any:
         """The operation on NumPy arrays; a subclass overrides it.
 
         Tensor arguments arrive as their arrays, other arguments as given. Save what backward needs on
         `ctx` (`ctx.save_for_backward(...)`, or plain attributes for non-tensor values) and return the
-        result array.
+        result array, or a tuple of arrays for several outputs.
         """
         raise TypeError("a Function subclass must define forward(ctx, *args)")  # abstract
 
     @staticmethod
     def backward(ctx: Context, *grad_outputs: Any) -> Any:
-        """The gradients of the inputs from the gradient of the output; a subclass overrides it.
+        """The gradients of the inputs from the gradients of the outputs; a subclass overrides it.
 
         Receives `ctx` and one gradient Tensor per output and returns one gradient per forward
         argument, as Tensors (or None for an argument that needs none). Writing it with Tensor
         operations makes second derivatives (`create_graph=True`) work.
         """
-        raise TypeError("a Function subclass must define backward(ctx, grad_output)")  # abstract
+        raise TypeError("a Function subclass must define backward(ctx, *grad_outputs)")  # abstract
 
     @classmethod
     def apply(cls, *args: Any) -> Any:
         """Run forward on arrays; record a graph node when an input requires grad."""
         arrays = []
         needs = []
-        anchor = None
+        first = None
         for arg in args:
             if isinstance(arg, TensorBase):
                 arrays.append(arg.data)
                 needs.append(arg.requires_grad)
-                if anchor is None:
-                    anchor = arg
+                if first is None:
+                    first = arg
             else:
                 arrays.append(arg)
                 needs.append(False)
-        if anchor is None:
+        if first is None:
             raise TypeError(f"{cls.__name__}.apply needs at least one Tensor argument")
         ctx = Context(cls)
-        record = _grad_mode.enabled and True in needs
+        record = _grad_mode.local.enabled and True in needs
         if record:
-            ctx.inputs = args
-            ctx.needs_input_grad = tuple(needs)
+            ctx.record_inputs(args, needs)
         out = cls.forward(ctx, *arrays)
-        if type(out) is not np.ndarray:
-            if isinstance(out, tuple | list):
-                raise TypeError(f"{cls.__name__}.forward returned {len(out)} values; a Function has one output")
-            out = np.asarray(out)
+        several = type(out) is not np.ndarray and isinstance(out, tuple | list)
+        outs = tuple(np.asarray(o) for o in out) if several else (np.asarray(out),)
+        view_of = first if cls.returns_view and outs[0].base is not None else None  # shares first's memory
         if record:
-            ctx.output_data = out  # an array, not the Tensor: no reference cycle through grad_fn
-            result = anchor._from_op(out, ctx)
+            results = ctx.record_outputs(outs, first, view_of)
         else:
-            result = anchor._from_op(out, None)
+            results = [first._from_op(o, None) for o in outs]
+            if view_of is not None:
+                for result in results:
+                    result._version_counter = first._version_counter
         if forward_rule is not None:  # one check: zero cost unless a dual level is active
-            forward_rule(ctx, args, result)
-        return result
+            forward_rule(ctx, args, results)
+        return tuple(results) if several else results[0]

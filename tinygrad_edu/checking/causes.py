@@ -8,23 +8,21 @@ equal to another input's numerical gradient (a wrong saved tensor, or swapped gr
 gradient at all, gradient where the output does not depend on the input (a forgotten mask),
 an output that does not move with its input (BatchNorm over a batch of one),
 and a step that is the real problem (agreement at another eps). `backward_failure` reads the
-engine's own shape error (a broadcast axis that was not summed). See docs/gradcheck.md.
+fields of the engine's GradientShapeError (a broadcast axis that was not summed). See docs/gradcheck.md.
 """
 from __future__ import annotations
 
-import ast
 import itertools
-import re
 from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from ..autograd.engine import GradientShapeError
 from .jacobian import Probe
 from .report import Cause
 
 Remeasure = Callable[[Probe, float, list[int]], np.ndarray]
 
-_SHAPE_ERROR = re.compile(r"(\w+)\.backward returned grad of shape (\([^)]*\)) for input (\d+) of shape (\([^)]*\))")
 _STEPS = (1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8, 1e-2)
 
 
@@ -176,10 +174,8 @@ def _step_size(probe: Probe, valid: np.ndarray, failing: np.ndarray, remeasure: 
 
 def backward_failure(error: Exception) -> Cause:
     """A cause for an exception raised inside backward (the engine checks every gradient's shape)."""
-    match = _SHAPE_ERROR.search(str(error))
-    if match:
-        op, returned, position, expected = match.groups()
-        got, want = ast.literal_eval(returned), ast.literal_eval(expected)
+    if isinstance(error, GradientShapeError):
+        op, position, got, want = error.op, error.input_index, error.got, error.expected
         try:
             broadcasts = np.broadcast_shapes(got, want) == got and got != want
         except ValueError:

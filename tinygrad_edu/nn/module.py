@@ -16,6 +16,8 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .._dtypes import is_floating
+from .._grad_mode import is_grad_enabled
+from ..autograd.hooks import RemovableHandle, add_hook, gate_inputs, gate_outputs
 from ..device import check_device, is_device
 from .._tensor import Tensor
 
@@ -75,8 +77,56 @@ class Module:
         """The computation of the module; every subclass defines it. Call the module, not forward()."""
         raise TypeError(f"{type(self).__name__} does not define forward(); a Module subclass must")  # abstract
 
+    # Hook lists, created on first registration: a module without hooks pays one test per call.
+    _forward_pre_hooks: list[Callable[..., Any]] = []
+    _forward_hooks: list[Callable[..., Any]] = []
+    _backward_hooks: list[Callable[..., Any]] = []
+
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if self._forward_pre_hooks or self._forward_hooks or self._backward_hooks:
+            return self._call_with_hooks(args, kwargs)
         return self.forward(*args, **kwargs)
+
+    def _call_with_hooks(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        """PyTorch's order: forward pre-hooks, forward, forward hooks; backward hooks gate the
+        Tensor inputs before forward and the outputs after the forward hooks."""
+        for hook in list(self._forward_pre_hooks):
+            result = hook(self, args)
+            if result is not None:
+                args = result if isinstance(result, tuple) else (result,)
+        call = None
+        if self._backward_hooks and is_grad_enabled():
+            args, call = gate_inputs(self, self._backward_hooks, args)
+        output = self.forward(*args, **kwargs)
+        for hook in list(self._forward_hooks):
+            result = hook(self, args, output)
+            if result is not None:
+                output = result
+        return output if call is None else gate_outputs(call, output)
+
+    def register_forward_pre_hook(self, hook: Callable[..., Any], *, prepend: bool = False) -> RemovableHandle:
+        """Call `hook(module, args)` before each forward; a returned value replaces the positional args."""
+        return self._add_hook("_forward_pre_hooks", hook, prepend)
+
+    def register_forward_hook(self, hook: Callable[..., Any], *, prepend: bool = False) -> RemovableHandle:
+        """Call `hook(module, args, output)` after each forward; a returned value replaces the output."""
+        return self._add_hook("_forward_hooks", hook, prepend)
+
+    def register_full_backward_hook(self, hook: Callable[..., Any], *, prepend: bool = False) -> RemovableHandle:
+        """Call `hook(module, grad_input, grad_output)` when the gradients w.r.t. the module's inputs
+        are computed (one grad_input entry per Tensor argument, None where none flows); a returned
+        tuple replaces grad_input. Like PyTorch, hooks apply to calls made while grad mode is on."""
+        return self._add_hook("_backward_hooks", hook, prepend)
+
+    def _add_hook(self, kind: str, hook: Callable[..., Any], prepend: bool) -> RemovableHandle:
+        hooks = self.__dict__.get(kind)
+        if hooks is None:
+            hooks = []
+            object.__setattr__(self, kind, hooks)
+        handle = add_hook(hooks, hook)
+        if prepend:
+            hooks.insert(0, hooks.pop())
+        return handle
 
     # ----- registration
     def __setattr__(self, name: str, value: Any) -> None:
@@ -386,3 +436,4 @@ class Module:
         if not self._modules and len(lines) <= 1:
             return f"{type(self).__name__}({''.join(lines)})"
         return f"{type(self).__name__}(\n  " + "\n  ".join(lines) + "\n)"
+

@@ -316,7 +316,7 @@ class ReLU(Function):
 
     @staticmethod
     def backward(ctx: Context, grad_out):
-        return grad_out * (ctx.output_data > 0)
+        return grad_out * (ctx.output.data > 0)
 
     @staticmethod
     def jvp(ctx: Context, t):

@@ -1,4 +1,4 @@
-"""Indexing: GetItem and its adjoint ScatterTo.
+"""Indexing: GetItem and its adjoint ScatterTo; SetItem for `t[index] = v` with autograd.
 
 Layer L2. Reading `x[index]` copies some elements; its gradient adds each element of
 `grad_out` back at the place it was read from. With integer-array indices one place may be
@@ -22,9 +22,14 @@ def needs_accumulation(index: Any) -> bool:
 class GetItem(Function):
     """d x[index]/dx: the gradient scattered back to the read positions, summing repeats"""
 
+    returns_view = True  # basic indexing (ints, slices) gives a view; apply checks the array's base
+
     @staticmethod
     def forward(ctx: Context, x: np.ndarray, index: Any) -> np.ndarray:
-        return x[index]
+        out = x[index]
+        if type(out) is not np.ndarray:  # one element: NumPy gives a copied scalar, PyTorch a 0-d view
+            out = x[(index if type(index) is tuple else (index,)) + (Ellipsis,)]
+        return out
 
     @staticmethod
     def backward(ctx: Context, grad_out):
@@ -58,3 +63,35 @@ class ScatterTo(Function):
         """d scatter_to(g, index, shape) = scatter_to(dg, index, shape)"""
         _, index, shape, accumulate = ctx.inputs
         return ScatterTo.apply(t, index, shape, accumulate)
+
+
+class SetItem(Function):
+    """d (x with x[index] = v)/dx = the gradient, 0 where overwritten;  d/dv = the gradient read at index"""
+
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray, index: Any, v: Any) -> np.ndarray:
+        out = x.copy()
+        out[index] = v
+        return out
+
+    @staticmethod
+    def backward(ctx: Context, grad_out):
+        x, index, v = ctx.inputs
+        needs_x, _, needs_v = ctx.needs_input_grad
+        grad_x = grad_v = None
+        if needs_x:
+            kept = np.ones(x.data.shape, dtype=x.data.dtype)
+            kept[index] = 0
+            grad_x = grad_out * kept
+        if needs_v:
+            grad_v = grad_out[index]
+            lead = v.data.ndim - grad_v.data.ndim
+            if lead > 0:  # NumPy drops leading size-1 axes of the value when assigning
+                grad_v = grad_v.reshape((1,) * lead + grad_v.data.shape)
+            grad_v = grad_v.sum_to(v.data.shape)
+        return grad_x, None, grad_v
+
+    @staticmethod
+    def jvp(ctx: Context, tx, _, tv):
+        """d (x with x[index] = v) = dx with dx[index] = dv"""
+        return SetItem.apply(tx, ctx.inputs[1], 0.0 if tv is None else tv)

@@ -35,7 +35,7 @@ class BatchNormTrain(Function):
     def backward(ctx: Context, grad_out):
         x, weight, bias, mean, _, axes, eps = ctx.inputs
         needs_x, needs_weight, needs_bias = ctx.needs_input_grad[:3]
-        if _grad_mode.enabled:  # create_graph: rebuild the statistics as functions of x
+        if _grad_mode.local.enabled:  # create_graph: rebuild the statistics as functions of x
             centred = x - x.mean(axes, keepdims=True)
             inv_std = 1 / ((centred * centred).mean(axes, keepdims=True) + eps).sqrt()
             normalised = centred * inv_std

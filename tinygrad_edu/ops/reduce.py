@@ -1,4 +1,5 @@
-"""Reductions: Sum and Max. mean, var, std, min and logsumexp are composites in _tensor.py.
+"""Reductions: Sum and Max (values only, as amax). mean, var, std, amin and logsumexp are
+composites in _tensor.py; max(dim)/min(dim), which also say where, live in selection.py.
 
 Layer L2. `axis` arrives normalised by _tensor.py: None or a tuple of non-negative ints.
 The backward of a reduction puts the reduced axes back as size 1, then spreads the gradient
@@ -40,7 +41,7 @@ class Sum(Function):
 
 
 class Max(Function):
-    """d max(x)/dx = 1/k at each of the k elements equal to the maximum, else 0"""
+    """d amax(x)/dx = 1/k at each of the k elements equal to the maximum, else 0"""
 
     @staticmethod
     def forward(ctx: Context, x: np.ndarray, axis: tuple[int, ...] | None, keepdims: bool) -> np.ndarray:
@@ -50,7 +51,7 @@ class Max(Function):
     def backward(ctx: Context, grad_out):
         x, axis, _ = ctx.inputs
         shape = kept_shape(x.data.shape, axis)
-        is_max = x.data == ctx.output_data.reshape(shape)
+        is_max = x.data == ctx.output.data.reshape(shape)
         share = is_max / is_max.sum(axis=axis, keepdims=True)  # ties share the gradient evenly
         return grad_out.reshape(shape) * share.astype(x.data.dtype), None, None
 

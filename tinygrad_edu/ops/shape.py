@@ -1,8 +1,10 @@
-"""Shape primitives: Reshape, Transpose, BroadcastTo and its adjoint SumTo, Cat.
+"""Shape primitives: Reshape, Transpose, BroadcastTo and its adjoint SumTo, Cat and Split.
 
 Layer L2. None of these changes a value, so every backward only moves the gradient back into
 the input's layout. BroadcastTo and SumTo are each other's backward: broadcasting copies a
 value along new axes, so its gradient sums along them, and the reverse (docs/broadcasting.md).
+Split is one node with one output per piece (split, chunk and unbind); its adjoint is Cat. Ops
+whose result shares the input's memory say so (`returns_view`): they share its version counter.
 """
 from __future__ import annotations
 
@@ -13,6 +15,8 @@ from ..autograd.function import Context, Function
 
 class Reshape(Function):
     """d reshape(x)/dx: the gradient reshaped back to x's shape"""
+
+    returns_view = True
 
     @staticmethod
     def forward(ctx: Context, x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
@@ -31,6 +35,8 @@ class Reshape(Function):
 
 class Transpose(Function):
     """d permute(x, axes)/dx: the gradient permuted by the inverse permutation"""
+
+    returns_view = True
 
     @staticmethod
     def forward(ctx: Context, x: np.ndarray, axes: tuple[int, ...]) -> np.ndarray:
@@ -57,6 +63,8 @@ def summed_axes(shape: tuple[int, ...], target: tuple[int, ...]) -> tuple[int, .
 
 class BroadcastTo(Function):
     """d broadcast_to(x, shape)/dx = sum of the gradient over the broadcast axes (sum_to)"""
+
+    returns_view = True
 
     @staticmethod
     def forward(ctx: Context, x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
@@ -91,7 +99,6 @@ class SumTo(Function):
         return SumTo.apply(t, ctx.inputs[1])
 
 
-
 class Cat(Function):
     """d cat(xs, axis)/dx_i = the slice of the gradient that x_i filled"""
 
@@ -113,3 +120,27 @@ class Cat(Function):
     def jvp(ctx: Context, _, *tangents):
         """d cat(xs, axis) = cat(dxs, axis)"""
         return Cat.apply(ctx.inputs[0], *tangents)
+
+
+class Split(Function):
+    """d split(x)/dx: the pieces' gradients joined back along the axis (cat)"""
+
+    returns_view = True
+
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray, sizes: tuple[int, ...], axis: int, squeeze: bool) -> tuple[np.ndarray, ...]:
+        pieces = np.split(x, np.cumsum(sizes)[:-1], axis=axis)
+        return tuple(p.squeeze(axis) for p in pieces) if squeeze else tuple(pieces)  # squeeze: unbind
+
+    @staticmethod
+    def backward(ctx: Context, *grads):
+        _, _, axis, squeeze = ctx.inputs
+        if squeeze:
+            grads = tuple(g.unsqueeze(axis) for g in grads)
+        return Cat.apply(axis, *grads), None, None, None
+
+    @staticmethod
+    def jvp(ctx: Context, t, *_):
+        """d split(x) = split(dx), one tangent per piece"""
+        _, sizes, axis, squeeze = ctx.inputs
+        return Split.apply(t, sizes, axis, squeeze)

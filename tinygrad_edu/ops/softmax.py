@@ -121,7 +121,7 @@ class SoftmaxCrossEntropy(Function):
     def backward(ctx: Context, grad_out):
         x, target, row_weights, reduction = ctx.inputs
         onehot, scale = target_pattern(x.data.shape, target, row_weights, reduction, x.data.dtype)
-        probabilities = x.softmax(1) if _grad_mode.enabled else np.exp(ctx.log_probs)
+        probabilities = x.softmax(1) if _grad_mode.local.enabled else np.exp(ctx.log_probs)
         per_unit = (probabilities - onehot) * scale  # the gradient for grad_out = 1
         if reduction == "none":
             grad_out = grad_out.reshape(-1, 1)
@@ -132,6 +132,6 @@ class SoftmaxCrossEntropy(Function):
         """d CE = sum over classes of (softmax(x) - onehot) * w_n / W * dx, reduced like the loss"""
         x, target, row_weights, reduction = ctx.inputs
         onehot, scale = target_pattern(x.data.shape, target, row_weights, reduction, x.data.dtype)
-        probabilities = x.softmax(1) if _grad_mode.enabled else np.exp(ctx.log_probs)
+        probabilities = x.softmax(1) if _grad_mode.local.enabled else np.exp(ctx.log_probs)
         per_row = (t * ((probabilities - onehot) * scale)).sum(axis=1)
         return per_row if reduction == "none" else per_row.sum()

@@ -155,8 +155,11 @@ class Optimizer:
             updated = self._step_flat(group)
             for p in group["params"]:
                 grad = p.grad
-                if grad is None or id(p) in updated:
+                if grad is None:
                     continue  # no gradient: no update and no state, as PyTorch
+                p._version_counter[0] += 1  # an in-place change: graphs that saved p now refuse backward
+                if id(p) in updated:
+                    continue  # updated with the group's other small parameters
                 param = p.data
                 if grad.shape != param.shape:  # a rule would broadcast it silently
                     raise RuntimeError(f"{type(self).__name__}.step: a parameter of shape {param.shape} has a "
