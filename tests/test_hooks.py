@@ -84,8 +84,8 @@ def test_module_hooks_match_pytorch():
     ours, theirs = _module_hook_program(tg, tg.nn), _module_hook_program(torch, torch.nn)
     assert len(ours) == len(theirs)
     for mine, reference in zip(ours, theirs):
-        assert repr(mine) == repr(reference) or np.allclose(_flatten(mine), _flatten(reference), rtol=1e-5, atol=1e-5, equal_nan=True), \
-            (mine, reference)
+        close = np.allclose(_flatten(mine), _flatten(reference), rtol=1e-5, atol=1e-5, equal_nan=True)
+        assert repr(mine) == repr(reference) or close, (mine, reference)
 
 
 def _flatten(entry):

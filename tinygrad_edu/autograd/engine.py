@@ -102,7 +102,10 @@ def run_backward(roots: Sequence[TensorBase], root_grads: Sequence[TensorBase], 
                     continue  # the input needs no gradient, or backward gave none
                 grad = checked_gradient(node, index, grad)
                 producer, slot = edge
-                event = to_leaf(run, node.args[slot], grad) if producer is None else hand_on(grads, producer, slot, grad)
+                if producer is None:
+                    event = to_leaf(run, node.args[slot], grad)
+                else:
+                    event = hand_on(grads, producer, slot, grad)
                 if flows is not None:
                     flows.append((index, grad, event))
             if trace is not None:

@@ -201,13 +201,13 @@ def push_tangents(ctx: Context, args: tuple[Any, ...], results: list[TensorBase]
         tangent = rule(ctx, *tangents)
     finally:
         function.forward_rule = push_tangents
-    for result, tangent in zip(results, tangent if isinstance(tangent, tuple) else (tangent,)):
-        if tangent is None:
+    for result, given in zip(results, tangent if isinstance(tangent, tuple) else (tangent,)):
+        if given is None:
             continue
-        tangent = _checked_tangent(cls, tangent, result)
-        level.set_tangent(result, tangent)  # type: ignore[union-attr]
+        checked = _checked_tangent(cls, given, result)
+        level.set_tangent(result, checked)  # type: ignore[union-attr]
         if tracer is not None:
-            tracer.record(cls, args, found, result, tangent)
+            tracer.record(cls, args, found, result, checked)
 
 
 def _checked_tangent(cls: type, tangent: Any, result: TensorBase) -> TensorBase:

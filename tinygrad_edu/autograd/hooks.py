@@ -8,7 +8,8 @@ that shows the gradients to `register_full_backward_hook` hooks. See docs/archit
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from .function import Context, Function, TensorBase
 
@@ -103,7 +104,8 @@ class BackwardHookGate(Function):
         return (None, None) + tuple(passed)
 
 
-def gate_inputs(module: Any, hooks: list[Callable[..., Any]], args: tuple[Any, ...]) -> tuple[tuple[Any, ...], ModuleBackwardHooks]:
+def gate_inputs(module: Any, hooks: list[Callable[..., Any]],
+                args: tuple[Any, ...]) -> tuple[tuple[Any, ...], ModuleBackwardHooks]:
     """Route the Tensor arguments that require grad through one BackwardHookGate node."""
     positions = [i for i, a in enumerate(args) if isinstance(a, TensorBase)]
     gated = [k for k, i in enumerate(positions) if args[i].requires_grad]

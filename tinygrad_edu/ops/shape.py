@@ -128,7 +128,8 @@ class Split(Function):
     returns_view = True
 
     @staticmethod
-    def forward(ctx: Context, x: np.ndarray, sizes: tuple[int, ...], axis: int, squeeze: bool) -> tuple[np.ndarray, ...]:
+    def forward(ctx: Context, x: np.ndarray, sizes: tuple[int, ...], axis: int,
+                squeeze: bool) -> tuple[np.ndarray, ...]:
         pieces = np.split(x, np.cumsum(sizes)[:-1], axis=axis)
         return tuple(p.squeeze(axis) for p in pieces) if squeeze else tuple(pieces)  # squeeze: unbind
 
