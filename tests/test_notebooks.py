@@ -16,6 +16,7 @@ NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("
 QUICK = {
     "DATASET": '"embedded"', "ITERATIONS": "30", "TRAIN_SIZE": "500", "BN_EPOCHS": "2", "BN_SCALES": "2",
     "OVERFIT_EPOCHS": "3", "SEARCH_TRIALS": "2", "SEARCH_EPOCHS": "2",
+    "SIZES": "[1, 4]", "REPEATS": "1",  # forward_and_reverse: the timing sweep
 }
 
 

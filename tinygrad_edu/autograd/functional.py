@@ -23,6 +23,8 @@ from .forward_ad import dual_level, make_dual, unpack_dual
 from .functional_args import (as_tuple, check_requires_grad, finish, fresh, gradients_of, unpack, validated_v,
                               zeros_for_missing)
 
+__all__ = ["hessian", "hvp", "jacobian", "jvp", "vhp", "vjp"]
+
 Inputs = Tensor | tuple[Tensor, ...]
 STRATEGIES = ("forward-mode", "reverse-mode")
 
@@ -75,7 +77,7 @@ def jvp(func: Callable[..., Any], inputs: Inputs, v: Inputs | None = None, creat
 
 def jacobian(func: Callable[..., Any], inputs: Inputs, create_graph: bool = False, strict: bool = False,
              vectorize: bool = False, strategy: str = "reverse-mode") -> Any:
-    """d func(inputs) / d inputs; entry [i][j] has shape outputs[i].shape + inputs[j].shape.
+    """d func(inputs) / d inputs; entry `[i][j]` has shape outputs[i].shape + inputs[j].shape.
 
     "reverse-mode" runs one backward pass per output element, "forward-mode" one forward pass
     per input element: pick the side with fewer elements. `vectorize` is accepted for PyTorch
@@ -98,7 +100,7 @@ def jacobian(func: Callable[..., Any], inputs: Inputs, create_graph: bool = Fals
 
 def hessian(func: Callable[..., Any], inputs: Inputs, create_graph: bool = False, strict: bool = False,
             vectorize: bool = False, outer_jacobian_strategy: str = "reverse-mode") -> Any:
-    """The second derivatives of a scalar function; entry [i][j] has shape inputs[i].shape + inputs[j].shape.
+    """The second derivatives of a scalar function; entry `[i][j]` has shape inputs[i].shape + inputs[j].shape.
 
     The Jacobian of the gradient: the inner gradient is always reverse mode (create_graph=True),
     the outer Jacobian reverse ("reverse-over-reverse") or forward ("forward-over-reverse").
