@@ -424,7 +424,100 @@ FUNCTIONAL = [
            shapes=_fixed((2, 3, 2), (3,), (3,)), ties=True),
 ]
 
-OP_SPECS: list[OpSpec] = ARITHMETIC + ELEMENTWISE + REDUCTIONS + SHAPE + INDEXING + SOFTMAX + FUNCTIONAL
+
+
+# ----- convolution and pooling: NumPy references by explicit loops over output positions
+def _np_conv2d(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None, stride: int = 1, padding: int = 0,
+               dilation: int = 1, groups: int = 1) -> np.ndarray:
+    n, c, h, wd = x.shape
+    f, cg, kh, kw = w.shape
+    xp = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
+    oh = (h + 2 * padding - dilation * (kh - 1) - 1) // stride + 1
+    ow = (wd + 2 * padding - dilation * (kw - 1) - 1) // stride + 1
+    out = np.zeros((n, f, oh, ow))
+    fg = f // groups
+    for o in range(f):
+        channels = slice(o // fg * cg, o // fg * cg + cg)
+        for p in range(oh):
+            for q in range(ow):
+                patch = xp[:, channels, p * stride:p * stride + dilation * (kh - 1) + 1:dilation,
+                           q * stride:q * stride + dilation * (kw - 1) + 1:dilation]
+                out[:, o, p, q] = (patch * w[o]).sum(axis=(1, 2, 3)) + (0 if b is None else b[o])
+    return out
+
+
+def _np_pool(x: np.ndarray, k: int, stride: int, padding: int, reduce: Callable[..., Any], fill: float) -> np.ndarray:
+    n, c, h, w = x.shape
+    xp = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)), constant_values=fill)
+    oh, ow = (h + 2 * padding - k) // stride + 1, (w + 2 * padding - k) // stride + 1
+    return np.array([[reduce(xp[:, :, p * stride:p * stride + k, q * stride:q * stride + k], axis=(2, 3))
+                      for q in range(ow)] for p in range(oh)]).transpose(2, 3, 0, 1)
+
+
+def _np_adaptive_avg(x: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """PyTorch's windows [floor(i H / OH), ceil((i + 1) H / OH)), averaged one by one."""
+    h, w = x.shape[2:]
+    out = np.zeros(x.shape[:2] + size)
+    for i in range(size[0]):
+        for j in range(size[1]):
+            rows = slice(i * h // size[0], -(-(i + 1) * h // size[0]))
+            cols = slice(j * w // size[1], -(-(j + 1) * w // size[1]))
+            out[:, :, i, j] = x[:, :, rows, cols].mean((2, 3))
+    return out
+
+
+def _np_unfold(x: np.ndarray, k: int, stride: int = 1, padding: int = 0) -> np.ndarray:
+    n, c = x.shape[:2]
+    xp = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
+    oh, ow = (xp.shape[2] - k) // stride + 1, (xp.shape[3] - k) // stride + 1
+    columns = [xp[:, :, p * stride:p * stride + k, q * stride:q * stride + k].reshape(n, -1)
+               for p in range(oh) for q in range(ow)]
+    return np.stack(columns, axis=-1)
+
+
+def _np_fold(cols: np.ndarray, size: int, k: int, stride: int = 1) -> np.ndarray:
+    n, ckk, _ = cols.shape
+    out = np.zeros((n, ckk // (k * k), size, size))
+    count = (size - k) // stride + 1
+    for position in range(cols.shape[2]):
+        p, q = divmod(position, count)
+        out[:, :, p * stride:p * stride + k, q * stride:q * stride + k] += cols[:, :, position].reshape(n, -1, k, k)
+    return out
+
+
+CONV = [
+    OpSpec("conv2d_stride_padding", lambda x, w, b: F.conv2d(x, w, b, stride=2, padding=1),
+           lambda x, w, b: _np_conv2d(x, w, b, 2, 1), 3, shapes=_fixed((1, 1, 4, 4), (2, 1, 2, 3), (2,))),
+    OpSpec("conv2d_dilation_groups", lambda x, w: F.conv2d(x, w, dilation=2, groups=2),
+           lambda x, w: _np_conv2d(x, w, None, 1, 0, 2, 2), 2, shapes=_fixed((1, 2, 3, 3), (2, 1, 2, 2))),
+    # 'same' with an even kernel pads one more on the bottom/right (PyTorch's rule)
+    OpSpec("conv2d_depthwise_same_even_kernel", lambda x, w: F.conv2d(x, w, padding="same", groups=2),
+           lambda x, w: _np_conv2d(np.pad(x, ((0, 0), (0, 0), (0, 1), (0, 1))), w, None, 1, 0, 1, 2), 2,
+           shapes=_fixed((1, 2, 3, 2), (2, 1, 2, 2))),
+    OpSpec("conv1d", lambda x, w, b: F.conv1d(x, w, b, padding=1),
+           lambda x, w, b: _np_conv2d(np.pad(x, ((0, 0), (0, 0), (1, 1)))[:, :, None], w[:, :, None], b)[:, :, 0],
+           3, shapes=_fixed((1, 2, 4), (2, 2, 3), (2,))),
+    OpSpec("max_pool2d_overlapping_padded", lambda x: F.max_pool2d(x, 3, stride=2, padding=1),
+           lambda x: _np_pool(x, 3, 2, 1, np.max, -np.inf), shapes=_fixed((2, 2, 5, 5)), ties=True, smooth=False),
+    OpSpec("max_pool2d_tiling", lambda x: F.max_pool2d(x, 2), lambda x: _np_pool(x, 2, 2, 0, np.max, -np.inf),
+           shapes=_fixed((2, 2, 4, 4)), ties=True, smooth=False),
+    OpSpec("avg_pool2d_padded", lambda x: F.avg_pool2d(x, 3, stride=2, padding=1),
+           lambda x: _np_pool(x, 3, 2, 1, np.mean, 0.0), shapes=_fixed((1, 1, 5, 5))),
+    OpSpec("adaptive_avg_pool2d_uneven", lambda x: F.adaptive_avg_pool2d(x, (2, 3)),
+           lambda x: _np_adaptive_avg(x, (2, 3)),
+           shapes=_fixed((1, 1, 5, 4))),
+    OpSpec("unfold", lambda x: F.unfold(x, 2, padding=1, stride=2), lambda x: _np_unfold(x, 2, 2, 1),
+           shapes=_fixed((1, 2, 3, 4))),
+    OpSpec("fold", lambda c: F.fold(c, (3, 3), 2, stride=1), lambda c: _np_fold(c, 3, 2, 1),
+           shapes=_fixed((1, 4, 4))),
+    OpSpec("pad_reflect", lambda x: F.pad(x, (2, 1, 0, 1), mode="reflect"),
+           lambda x: np.pad(x, ((0, 0), (0, 0), (0, 1), (2, 1)), mode="reflect"), shapes=_fixed((1, 2, 3, 3))),
+    OpSpec("pad_constant_crop", lambda x: F.pad(x, (1, -1), value=0.5),
+           lambda x: np.pad(x[..., :-1], ((0, 0),) * (x.ndim - 1) + ((1, 0),), constant_values=0.5),
+           shapes=_fixed((2, 3))),
+]
+
+OP_SPECS: list[OpSpec] = ARITHMETIC + ELEMENTWISE + REDUCTIONS + SHAPE + INDEXING + SOFTMAX + FUNCTIONAL + CONV
 
 if len({spec.name for spec in OP_SPECS}) != len(OP_SPECS):
     raise RuntimeError("op_specs: two OpSpecs share a name")

@@ -1,8 +1,9 @@
-"""tinygrad_edu.functional (imported as F): activations, losses, linear, dropout, batch_norm.
+"""tinygrad_edu.functional (imported as F): activations, losses, linear, dropout, batch_norm, conv, pooling.
 
 Layer L4: composites of Tensor methods, plus the fused ops where stability needs them
-(log_softmax, nll_loss, linear). Names and arguments are torch.nn.functional's.
-See docs/functional.md.
+(log_softmax, nll_loss, linear). Names and arguments are torch.nn.functional's. The image
+functions (conv2d, max_pool2d, unfold, pad, ...) live in spatial.py and are re-exported here.
+See docs/functional.md and docs/convolution.md.
 """
 from __future__ import annotations
 
@@ -14,9 +15,13 @@ from .ops.normalization import BatchNormTrain
 from .ops.softmax import NLLLoss, SoftmaxCrossEntropy
 from .random import generator
 from ._tensor import Tensor, linear, where
+from .spatial import (adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool2d, conv1d, conv2d, dropout2d, fold,
+                      max_pool2d, pad, unfold)
 
 __all__ = ["relu", "sigmoid", "tanh", "leaky_relu", "softplus", "softmax", "log_softmax", "linear", "dropout",
-           "cross_entropy", "nll_loss", "mse_loss", "binary_cross_entropy_with_logits", "batch_norm", "where"]
+           "cross_entropy", "nll_loss", "mse_loss", "binary_cross_entropy_with_logits", "batch_norm", "where",
+           "conv1d", "conv2d", "unfold", "fold", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d",
+           "adaptive_max_pool2d", "pad", "dropout2d"]
 
 _REDUCTIONS = ("mean", "sum", "none")
 
@@ -201,14 +206,14 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Any, weight: Any = N
 def batch_norm(input: Tensor, running_mean: np.ndarray | Tensor | None, running_var: np.ndarray | Tensor | None,
                weight: Tensor | None = None, bias: Tensor | None = None, training: bool = False,
                momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
-    """Normalise each channel (axis 1) over the batch (and length) axes, as torch's batch_norm.
+    """Normalise each channel (axis 1) over the batch and spatial axes, as torch's batch_norm.
 
     In training, batch statistics normalise and the running buffers (NumPy arrays or buffer
     Tensors, updated in place) move toward them: running = (1 - momentum) running + momentum
     batch, with the unbiased batch variance. In eval, the running statistics normalise.
     """
-    if input.ndim not in (2, 3):
-        raise ValueError(f"batch_norm expects input of shape (N, C) or (N, C, L), got {input.shape}")
+    if input.ndim < 2:
+        raise ValueError(f"batch_norm expects input of shape (N, C, ...), got {input.shape}")
     # Work on the arrays themselves: `tensor *= c` would rebind a local name and update nothing.
     running_mean = running_mean.data if isinstance(running_mean, Tensor) else running_mean
     running_var = running_var.data if isinstance(running_var, Tensor) else running_var
@@ -217,10 +222,10 @@ def batch_norm(input: Tensor, running_mean: np.ndarray | Tensor | None, running_
         if value is not None and tuple(value.shape) != (input.shape[1],):
             raise ValueError(f"batch_norm: {what} of shape {tuple(value.shape)} does not match the "
                              f"{input.shape[1]} channels of input of shape {input.shape}")
-    axes = (0,) if input.ndim == 2 else (0, 2)
-    shape = (1, input.shape[1]) + ((1,) if input.ndim == 3 else ())
+    axes = (0,) + tuple(range(2, input.ndim))
+    shape = (1, input.shape[1]) + (1,) * (input.ndim - 2)
     if training:
-        count = input.size(0) * (input.shape[2] if input.ndim == 3 else 1)
+        count = input.numel() // input.shape[1]
         if count <= 1:
             raise ValueError(f"batch_norm: expected more than 1 value per channel when training, got input of "
                              f"shape {input.shape}")

@@ -1,4 +1,4 @@
-"""Layers: Linear, the activations, Identity, Flatten, Dropout and the Sequential container.
+"""Layers: Linear, the activations, Identity, Flatten/Unflatten, Dropout/Dropout2d and Sequential.
 
 Layer L5. Each layer is a Module whose forward is one call into tinygrad_edu.functional (or a
 Tensor method), so the math and its derivative live in one place (functional/ops) and the
@@ -24,7 +24,7 @@ from . import init
 from .module import Module, Parameter
 
 __all__ = ["Linear", "ReLU", "Sigmoid", "Tanh", "LeakyReLU", "Softmax", "LogSoftmax", "Identity", "Flatten",
-           "Dropout", "Sequential"]
+           "Unflatten", "Dropout", "Dropout2d", "Sequential"]
 
 
 class Linear(Module):
@@ -190,6 +190,30 @@ class Flatten(Module):
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
 
 
+class Unflatten(Module):
+    """Split dim into unflattened_size, the inverse of Flatten: (N, 784) -> (N, 1, 28, 28) with (1, 28, 28)."""
+
+    def __init__(self, dim: int, unflattened_size: Any) -> None:
+        super().__init__()
+        sizes = tuple(unflattened_size)
+        if not sizes or not all(isinstance(n, int) and not isinstance(n, bool) for n in sizes):
+            raise TypeError(f"unflattened_size must be a tuple of ints, got {unflattened_size!r}")
+        self.dim, self.unflattened_size = dim, sizes
+
+    def forward(self, input: Tensor) -> Tensor:
+        dim = self.dim + input.ndim if self.dim < 0 else self.dim
+        if not 0 <= dim < input.ndim:
+            raise IndexError(f"Unflatten: dim {self.dim} out of range for input of shape {input.shape}")
+        known = math.prod(n for n in self.unflattened_size if n != -1)
+        if -1 not in self.unflattened_size and known != input.shape[dim]:
+            raise RuntimeError(f"unflattened_size {self.unflattened_size} must multiply to the size "
+                               f"{input.shape[dim]} of dim {self.dim} of input of shape {input.shape}")
+        return input.reshape(input.shape[:dim] + self.unflattened_size + input.shape[dim + 1:])
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
+
+
 class Dropout(Module):
     """Inverted dropout (PyTorch's convention): in training, zero each element with probability p
     and scale the survivors by 1/(1-p); in eval, the identity. The book's Dropout instead scales
@@ -209,6 +233,13 @@ class Dropout(Module):
     def extra_repr(self) -> str:
         """The constructor arguments shown by repr()."""
         return f"p={self.p}"
+
+
+class Dropout2d(Dropout):
+    """Channel dropout: in training, zero whole channels of (N, C, H, W) with probability p, scale by 1/(1-p)."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.dropout2d(input, self.p, self.training)
 
 
 class Sequential(Module):

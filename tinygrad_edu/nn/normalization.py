@@ -1,8 +1,9 @@
-"""BatchNorm1d: per-feature normalisation over the batch, with running statistics for eval.
+"""BatchNorm1d and BatchNorm2d: per-channel normalisation over the batch, running statistics for eval.
 
 Layer L5. The module owns the learnable scale/shift (weight, bias) and the buffers
 running_mean, running_var and num_batches_tracked; the arithmetic is
-tinygrad_edu.functional.batch_norm. Conventions are PyTorch's: running_var starts at 1 and
+tinygrad_edu.functional.batch_norm (one fused node in training). BatchNorm2d normalises each
+channel of (N, C, H, W) over N, H and W, the book's convnets' BatchNorm. Conventions are PyTorch's: running_var starts at 1 and
 tracks the unbiased batch variance, running = (1 - momentum) running + momentum batch, and
 momentum=None means a cumulative average. The book's layer differs (running_var starts at 0,
 biased variance, momentum 0.9 on the old value): docs/nn.md shows both side by side.
@@ -19,11 +20,11 @@ from ..device import check_device
 from .._tensor import Tensor
 from .module import Module, Parameter
 
-__all__ = ["BatchNorm1d"]
+__all__ = ["BatchNorm1d", "BatchNorm2d"]
 
 
-class BatchNorm1d(Module):
-    """y = (x - mean) / sqrt(var + eps) * weight + bias for each of C features of (N, C) or (N, C, L) input.
+class _BatchNorm(Module):
+    """y = (x - mean) / sqrt(var + eps) * weight + bias for each of C channels (axis 1) of the input.
 
     Training mode normalises with the batch statistics (biased variance) and updates the running
     ones; eval mode normalises with the running statistics. With track_running_stats=False
@@ -36,7 +37,7 @@ class BatchNorm1d(Module):
         super().__init__()
         check_device(device)
         if num_features <= 0:
-            raise ValueError(f"BatchNorm1d needs num_features > 0, got {num_features}")
+            raise ValueError(f"{type(self).__name__} needs num_features > 0, got {num_features}")
         self.num_features = num_features
         self.eps = eps
         self.momentum = momentum
@@ -75,16 +76,18 @@ class BatchNorm1d(Module):
         if self.bias is not None:
             self.bias.data[...] = 0
 
+    def _check_input_dim(self, input: Tensor) -> None:
+        raise TypeError(f"{type(self).__name__} is abstract: use BatchNorm1d or BatchNorm2d")
+
     def forward(self, input: Tensor) -> Tensor:
-        """Normalise input of shape (N, C) or (N, C, L) per feature C.
+        """Normalise input of shape (N, C, ...) per channel C.
 
         In training mode with batch statistics (and the running statistics updated); in eval mode
         with the running statistics when they are tracked.
         """
-        if input.ndim not in (2, 3):
-            raise ValueError(f"BatchNorm1d expected 2D (N, C) or 3D (N, C, L) input, got shape {input.shape}")
+        self._check_input_dim(input)
         if input.shape[1] != self.num_features:
-            raise ValueError(f"BatchNorm1d({self.num_features}) got input of shape {input.shape}: "
+            raise ValueError(f"{type(self).__name__}({self.num_features}) got input of shape {input.shape}: "
                              f"axis 1 must have {self.num_features} features")
         momentum = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats:
@@ -102,3 +105,21 @@ class BatchNorm1d(Module):
         """The constructor arguments shown by repr()."""
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
                 f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}")
+
+
+class BatchNorm1d(_BatchNorm):
+    """Batch normalisation of (N, C) or (N, C, L) input, per feature C (over N, and L)."""
+
+    def _check_input_dim(self, input: Tensor) -> None:
+        if input.ndim not in (2, 3):
+            raise ValueError(f"expected 2D or 3D input (got {input.ndim}D input): BatchNorm1d takes (N, C) or "
+                             f"(N, C, L), got shape {input.shape}")
+
+
+class BatchNorm2d(_BatchNorm):
+    """Batch normalisation of (N, C, H, W) input, per channel C (over N, H and W)."""
+
+    def _check_input_dim(self, input: Tensor) -> None:
+        if input.ndim != 4:
+            raise ValueError(f"expected 4D input (got {input.ndim}D input): BatchNorm2d takes (N, C, H, W), got "
+                             f"shape {input.shape}")

@@ -1,4 +1,4 @@
-"""Shape primitives: Reshape, Transpose, BroadcastTo and its adjoint SumTo, Cat and Split.
+"""Shape primitives: Reshape, Transpose, BroadcastTo and its adjoint SumTo, Cat, Split and Pad.
 
 Layer L2. None of these changes a value, so every backward only moves the gradient back into
 the input's layout. BroadcastTo and SumTo are each other's backward: broadcasting copies a
@@ -145,3 +145,14 @@ class Split(Function):
         """d split(x) = split(dx), one tangent per piece"""
         _, sizes, axis, squeeze = ctx.inputs
         return Split.apply(t, sizes, axis, squeeze)
+class Pad(Function):
+    """d pad(x)/dx: the gradient with the padding cut off again (padding is a constant)"""
+
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray, widths: tuple[tuple[int, int], ...], value: float) -> np.ndarray:
+        return np.pad(x, widths, constant_values=value)
+
+    @staticmethod
+    def backward(ctx: Context, grad_out):
+        x, widths, _ = ctx.inputs
+        return grad_out[tuple(slice(before, before + n) for (before, _), n in zip(widths, x.data.shape))], None, None
