@@ -112,8 +112,8 @@ class BatchNorm1d(_BatchNorm):
 
     def _check_input_dim(self, input: Tensor) -> None:
         if input.ndim not in (2, 3):
-            raise ValueError(f"expected 2D or 3D input (got {input.ndim}D input): BatchNorm1d takes (N, C) or "
-                             f"(N, C, L), got shape {input.shape}")
+            raise ValueError(f"expected 2D or 3D input (got {input.ndim}D input): BatchNorm1d expected 2D (N, C) or "
+                             f"3D (N, C, L) input, got shape {input.shape}")
 
 
 class BatchNorm2d(_BatchNorm):
