@@ -145,6 +145,8 @@ class Split(Function):
         """d split(x) = split(dx), one tangent per piece"""
         _, sizes, axis, squeeze = ctx.inputs
         return Split.apply(t, sizes, axis, squeeze)
+
+
 class Pad(Function):
     """d pad(x)/dx: the gradient with the padding cut off again (padding is a constant)"""
 
