@@ -73,6 +73,11 @@ class Unfold(Function):
         x, kernel, dilation, padding, stride = ctx.inputs
         return Fold.apply(grad_out, x.data.shape[-2:], kernel, dilation, padding, stride), None, None, None, None
 
+    @staticmethod
+    def jvp(ctx: Context, t, *_):
+        """d unfold(x) = unfold(dx)"""
+        return Unfold.apply(t, *ctx.inputs[1:])
+
 
 class Fold(Function):
     """d fold(cols)/dcols = unfold(grad): each column reads the gradient of the window it was added to"""
@@ -91,6 +96,11 @@ class Fold(Function):
     def backward(ctx: Context, grad_out):
         _, _, kernel, dilation, padding, stride = ctx.inputs
         return Unfold.apply(grad_out, kernel, dilation, padding, stride), None, None, None, None, None
+
+    @staticmethod
+    def jvp(ctx: Context, t, *_):
+        """d fold(cols) = fold(dcols)"""
+        return Fold.apply(t, *ctx.inputs[1:])
 
 
 class Conv2d(Function):
@@ -133,3 +143,9 @@ class Conv2d(Function):
         if needs_bias:
             grad_bias = grad_out.sum((0, 2, 3))
         return grad_x, grad_weight, grad_bias, None, None, None, None
+
+    @staticmethod
+    def jvp(ctx: Context, tx, tw, tb, *_):
+        """d conv(x, W, b) = conv(dx, W) + conv(x, dW) + db"""
+        x, weight, _, *geometry = ctx.inputs
+        return Conv2d.apply(tx, weight, None, *geometry) + Conv2d.apply(x, tw, tb, *geometry)

@@ -158,3 +158,8 @@ class Pad(Function):
     def backward(ctx: Context, grad_out):
         x, widths, _ = ctx.inputs
         return grad_out[tuple(slice(before, before + n) for (before, _), n in zip(widths, x.data.shape))], None, None
+
+    @staticmethod
+    def jvp(ctx: Context, t, *_):
+        """d pad(x, value) = pad(dx, 0): the padding is constant"""
+        return Pad.apply(t, ctx.inputs[1], 0.0)
