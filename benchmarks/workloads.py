@@ -17,9 +17,9 @@ from typing import Protocol
 import numpy as np
 
 from . import reference_numpy as ref
+from .convnet import SimpleConvNet
+from .steps import Step, training_step
 
-
-Step = Callable[[object, object], float]
 
 
 class Workload(Protocol):
@@ -91,6 +91,7 @@ WORKLOADS = {
                    1e-3, batch_norm=True, dropout=0.15),
     "W4": MLP("W4 784-2048-2048-10, batch 512, SGD momentum", (784, 2048, 2048, 10), "relu", "he", 512,
                    "momentum", 0.01),
+    "W5": SimpleConvNet(),
 }
 
 
@@ -147,15 +148,7 @@ def build_tinygrad(w: MLP, p: float) -> Step:
         opt = optim.SGD(model.parameters(), lr=w.lr, momentum=0.9)
     else:
         opt = optim.Adam(model.parameters(), lr=w.lr)
-
-    def step(x, t) -> float:
-        opt.zero_grad()
-        loss = F.cross_entropy(model(x), t)
-        loss.backward()
-        opt.step()
-        return loss.item()
-
-    return step
+    return training_step(model, opt, F.cross_entropy)
 
 
 def build_torch(w: MLP, p: float) -> Step:
@@ -183,15 +176,7 @@ def build_torch(w: MLP, p: float) -> Step:
         opt = torch.optim.SGD(model.parameters(), lr=w.lr, momentum=0.9)
     else:
         opt = torch.optim.Adam(model.parameters(), lr=w.lr)
-
-    def step(x, t) -> float:
-        opt.zero_grad()
-        loss = torch.nn.functional.cross_entropy(model(x), t)
-        loss.backward()
-        opt.step()
-        return loss.item()
-
-    return step
+    return training_step(model, opt, torch.nn.functional.cross_entropy)
 
 
 def inputs_for(implementation: str, data: list[tuple[np.ndarray, np.ndarray]]) -> list[tuple[object, object]]:

@@ -5,7 +5,9 @@ so a test can assert both that the checker catches the bug and that it names the
 """
 import numpy as np
 
+import tinygrad_edu.functional as F
 from tinygrad_edu.autograd import Function
+from tinygrad_edu.ops.conv import Conv2d
 
 
 class Square(Function):
@@ -165,3 +167,30 @@ class SinCosFlipsSecondSign(SinCos):
     def backward(ctx, grad_sin, grad_cos):
         x = ctx.inputs[0]
         return grad_sin * x.cos() + grad_cos * x.sin()  # planted: d cos/dx is -sin
+
+
+class Conv2dBackwardAsConvolutions(Function):
+    """y = x correlated with w (stride 1, no padding); dx = full convolution of dy with w flipped,
+    dW = x correlated with dy: the conv backward written as two convolutions."""
+
+    @staticmethod
+    def forward(ctx, x, w):
+        return Conv2d.forward(ctx, x, w, None, (1, 1), (0, 0), (1, 1), 1)
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        x, w = ctx.inputs
+        kh, kw = w.shape[2:]
+        dx = F.conv2d(grad_out, w.permute(1, 0, 2, 3)[:, :, ::-1, ::-1], padding=(kh - 1, kw - 1))
+        dw = F.conv2d(x.permute(1, 0, 2, 3), grad_out.permute(1, 0, 2, 3)).permute(1, 0, 2, 3)
+        return dx, dw
+
+
+class Conv2dUnflippedKernel(Conv2dBackwardAsConvolutions):
+    @staticmethod
+    def backward(ctx, grad_out):
+        x, w = ctx.inputs
+        kh, kw = w.shape[2:]
+        dx = F.conv2d(grad_out, w.permute(1, 0, 2, 3), padding=(kh - 1, kw - 1))  # planted: kernel not flipped
+        dw = F.conv2d(x.permute(1, 0, 2, 3), grad_out.permute(1, 0, 2, 3)).permute(1, 0, 2, 3)
+        return dx, dw

@@ -1,12 +1,14 @@
 """The benchmark's hand-written baseline computes what tinygrad_edu computes (no timing here)."""
 import pytest
 
+import tinygrad_edu as tg
+
 from benchmarks.run import check_agreement
 from benchmarks.timing import paired_ratio, quartiles
 from benchmarks.workloads import WORKLOADS
 
 
-@pytest.mark.parametrize("key", ["W1", "W2", "W3"])
+@pytest.mark.parametrize("key", ["W1", "W2", "W3", "W5"])
 def test_reference_and_tinygrad_agree_on_first_two_losses(key):
     losses = check_agreement(key, ["numpy", "tinygrad_edu"])
     assert losses["numpy"] == pytest.approx(losses["tinygrad_edu"], rel=1e-5)
@@ -25,3 +27,12 @@ def test_paired_ratio_pairs_rounds_not_medians():
     per_round = {"a": [1.0, 4.0, 2.0], "b": [2.0, 2.0, 1.0]}
     assert paired_ratio(per_round, "a", "b") == (1.25, 2.0, 2.0)
     assert quartiles([3.0]) == (3.0, 3.0, 3.0)
+
+
+def test_convnet_floor_and_tiny_variants_run():
+    w = WORKLOADS["W5"]
+    w.floor_step()()
+    tiny = w.tiny()
+    x, t = tiny.batches(count=1)[0]
+    assert x.shape == (2, 1, 6, 6)
+    assert tiny.build("numpy")(x, t) == pytest.approx(tiny.build("tinygrad_edu")(tg.tensor(x), tg.tensor(t)), rel=1e-5)

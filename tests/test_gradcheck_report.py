@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 import tinygrad_edu as tg
-from planted_bugs import AddBiasNoSum, SquareForgetsTwo, TransposeOnlyReshapes
+from planted_bugs import (AddBiasNoSum, Conv2dBackwardAsConvolutions, Conv2dUnflippedKernel, SquareForgetsTwo,
+                          TransposeOnlyReshapes)
 from tinygrad_edu.autograd import Function
 from tinygrad_edu.checking import CAUSE_KINDS, Entry, check_gradients, eps_sweep
 from tinygrad_edu.gradcheck import GradcheckError, gradcheck
@@ -48,6 +49,16 @@ def test_report_layout_for_a_transpose_bug():
         output_index, input_index = row.split(")")[0] + ")", row.split(")")[1].lstrip(", ") + ")"
         assert tuple(reversed(eval(output_index))) == eval(input_index)
         assert row.split()[-4:] == ["0", "1", "1", "1"]
+
+
+def test_report_names_a_convolution_kernel_left_unflipped_in_backward():
+    inputs = [_tensor((1, 2, 4, 3), 1), _tensor((2, 2, 2, 2), 2)]
+    assert gradcheck(Conv2dBackwardAsConvolutions.apply, inputs)  # the correct twin
+    result = check_gradients(Conv2dUnflippedKernel.apply, inputs)
+    assert [pair.input for pair in result.failures] == [0]  # dW is right, dx is not
+    assert result.cause_kinds == ["flipped"]
+    assert "the spatial axes of the output and input reversed" in result.report()
+    assert "kernel flipped" in result.report()
 
 
 def test_report_names_shapes_for_a_missing_broadcast_sum():

@@ -4,6 +4,8 @@ Layer L4 (NumPy only, plus the Probe of jacobian.py). Each test states a hypothe
 analytic side and checks it against the numerical side within the same tolerance as the
 check itself: analytic = c x numerical (a constant factor; c = -1 is a sign error), analytic
 laid out with the input's axes permuted (a transpose whose backward only reshapes), analytic
+equal to the numerical Jacobian with the spatial axes reversed (a convolution kernel flipped
+where it should not be, or not flipped where it should), analytic
 equal to another input's numerical gradient (a wrong saved tensor, or swapped gradients), no
 gradient at all, gradient where the output does not depend on the input (a forgotten mask),
 an output that does not move with its input (BatchNorm over a batch of one),
@@ -62,6 +64,7 @@ def diagnose(probe: Probe, valid: np.ndarray, failing: np.ndarray, others: Seque
     causes = causes or _step_size(probe, valid, failing, remeasure, eps, atol, rtol)
     causes = causes or _constant_factor(probe, analytic, numerical, atol, rtol)
     causes = causes or _transposed(probe, valid, atol, rtol)
+    causes = causes or _flipped(probe, valid, atol, rtol)
     causes = causes or _wrong_saved_tensor(probe, others, atol, rtol)
     if causes:
         return causes
@@ -134,6 +137,24 @@ def _transposed(probe: Probe, valid: np.ndarray, atol: float, rtol: float) -> li
                                         f"the wrong layout: it equals the numerical one after transposing axes "
                                         f"{axes} of shape {probe.input_shape} and reshaping back; the backward "
                                         "reshapes where it should transpose (or permutes the wrong axes)")]
+    return []
+
+
+def _flipped(probe: Probe, valid: np.ndarray, atol: float, rtol: float) -> list[Cause]:
+    """Analytic = numerical with the trailing (spatial) axes of input and/or output reversed."""
+    if probe.cotangents is not None or probe.directions is not None or len(probe.input_shape) < 3:
+        return []  # needs the full Jacobian, and an input with spatial axes after (N, C)
+    out_shape, in_shape = probe.output_shape, probe.input_shape
+    out_spatial = tuple(range(2, len(out_shape))) if len(out_shape) >= 3 else ()
+    in_spatial = tuple(len(out_shape) + a for a in range(2, len(in_shape)))
+    jacobian = probe.numerical().reshape(out_shape + in_shape)
+    analytic = probe.analytic()[valid]
+    for axes, where in ((in_spatial, "input"), (out_spatial + in_spatial, "output and input")):
+        if _agree(analytic, np.flip(jacobian, axes).reshape(valid.shape)[valid], atol, rtol):
+            return [Cause("flipped", f"the analytic gradient of input {probe.input} equals the numerical one with "
+                                     f"the spatial axes of the {where} reversed: a convolution kernel flipped where "
+                                     "it should not be (or not flipped where it should); dx is the full "
+                                     "convolution of dy with the kernel flipped, dW correlates x with dy unflipped")]
     return []
 
 

@@ -47,15 +47,30 @@ def windows(x_padded: np.ndarray, kernel: Pair, stride: Pair, dilation: Pair) ->
                       (sn, sc, sh * dilation[0], sw * dilation[1], sh * stride[0], sw * stride[1]), writeable=False)
 
 
-def col2im(cols: np.ndarray, padded_shape: tuple[int, ...], kernel: Pair, stride: Pair, dilation: Pair) -> np.ndarray:
-    """Add each window (N, C, kh, kw, OH, OW) back where it was read; one loop over the kernel's offsets."""
-    out = np.zeros(padded_shape, dtype=cols.dtype)
-    oh, ow = cols.shape[-2:]
+def window_places(out: np.ndarray, kernel: Pair, stride: Pair, dilation: Pair, out_hw: Pair):
+    """For each kernel offset (i, j), the strided view of `out` that offset (i, j) of every window covers."""
+    oh, ow = out_hw
     for i in range(kernel[0]):
         for j in range(kernel[1]):
             top, left = i * dilation[0], j * dilation[1]
-            out[:, :, top:top + stride[0] * (oh - 1) + 1:stride[0], left:left + stride[1] * (ow - 1) + 1:stride[1]] \
-                += cols[:, :, i, j]
+            yield i, j, out[:, :, top:top + stride[0] * (oh - 1) + 1:stride[0],
+                            left:left + stride[1] * (ow - 1) + 1:stride[1]]
+
+
+def disjoint(kernel: Pair, stride: Pair, dilation: Pair) -> bool:
+    """True when no two windows overlap (stride >= the dilated kernel's span along both axes)."""
+    return all(s >= d * (k - 1) + 1 for s, d, k in zip(stride, dilation, kernel))
+
+
+def col2im(cols: np.ndarray, padded_shape: tuple[int, ...], kernel: Pair, stride: Pair, dilation: Pair) -> np.ndarray:
+    """Add each window (N, C, kh, kw, OH, OW) back where it was read; one loop over the kernel's offsets."""
+    out = np.zeros(padded_shape, dtype=cols.dtype)
+    copy = disjoint(kernel, stride, dilation)  # disjoint windows fill disjoint places: no read-add-write
+    for i, j, place in window_places(out, kernel, stride, dilation, cols.shape[-2:]):
+        if copy:
+            place[...] = cols[:, :, i, j]
+        else:
+            place += cols[:, :, i, j]
     return out
 
 
@@ -140,8 +155,8 @@ class Conv2d(Function):
             else:
                 cols = x._from_op(ctx.cols, None)
             grad_weight = (dy @ cols.transpose(1, 2)).reshape(weight.shape)
-        if needs_bias:
-            grad_bias = grad_out.sum((0, 2, 3))
+        if needs_bias:  # summed from dy, already laid out with N, OH, OW along one axis
+            grad_bias = dy.sum(2).reshape(f)
         return grad_x, grad_weight, grad_bias, None, None, None, None
 
     @staticmethod

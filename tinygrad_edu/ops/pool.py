@@ -1,18 +1,20 @@
 """Max pooling, the one pooling primitive (average pooling is a sum over unfold's windows).
 
-Layer L2. The forward reads the windows as a strided view (conv.windows) and keeps, for each
-window, the offset of its maximum: the first one in row-major order, or the last NaN (PyTorch's
-CPU rule). The backward routes each output gradient to that one element (also on ties, as
-PyTorch and the book's Pooling layer do): a one-hot column per window, added back with fold.
-When the windows tile the input (stride = kernel, no padding or dilation) the one-hot columns
-are reshaped straight into the input's layout instead. See docs/convolution.md.
+Layer L2. The forward reads the windows as a strided view (conv.windows) and takes the
+maximum over the kernel's offsets. The backward routes each output gradient to one element
+per window, the first maximum in row-major order (the last NaN), also on ties, as PyTorch and
+the book's Pooling layer do: a one-hot column per window times grad_out, added back with fold.
+Under create_graph that is written with Tensor ops (differentiable in grad_out); a plain
+backward does the same multiply inside fold's loop over the kernel's offsets, one pass each.
+See docs/convolution.md.
 """
 from __future__ import annotations
 
 import numpy as np
 
+from .. import _grad_mode
 from ..autograd.function import Context, Function
-from .conv import Fold, Pair, pad_spatial, windows
+from .conv import Fold, Pair, Unfold, disjoint, pad_spatial, window_places, windows
 
 
 def window_argmax(x: np.ndarray, kernel: Pair, stride: Pair, padding: Pair, dilation: Pair
@@ -28,7 +30,7 @@ def window_argmax(x: np.ndarray, kernel: Pair, stride: Pair, padding: Pair, dila
             candidate = view[:, :, i, j]
             better = (candidate > best) | np.isnan(candidate)
             np.copyto(best, candidate, where=better)
-            offset[better] = i * kernel[1] + j
+            np.copyto(offset, i * kernel[1] + j, where=better)
     return best, offset
 
 
@@ -38,24 +40,72 @@ def tiles(shape: tuple[int, ...], kernel: Pair, stride: Pair, padding: Pair, dil
             and shape[-2] % kernel[0] == 0 and shape[-1] % kernel[1] == 0)
 
 
+def first_max_hits(x: np.ndarray, best: np.ndarray, kernel: Pair, stride: Pair, padding: Pair, dilation: Pair):
+    """For each kernel offset (i, j): where that element is the first maximum of its window (or its last NaN)."""
+    if np.isnan(best).any():  # NaN is the maximum of its window: its last NaN, PyTorch's rule
+        _, offset = window_argmax(x, kernel, stride, padding, dilation)
+        for i in range(kernel[0]):
+            for j in range(kernel[1]):
+                yield i, j, offset == i * kernel[1] + j
+        return
+    view = windows(pad_spatial(x, padding, -np.inf), kernel, stride, dilation)
+    taken = np.zeros(best.shape, dtype=bool)  # windows whose maximum was already found
+    hit = np.empty(best.shape, dtype=bool)
+    for i in range(kernel[0]):
+        for j in range(kernel[1]):
+            np.equal(view[:, :, i, j], best, out=hit)
+            np.greater(hit, taken, out=hit)  # hit and not taken: a tie (ReLU's zeros) keeps the first
+            taken |= hit
+            yield i, j, hit
+
+
+def first_max_mask(x: np.ndarray, best: np.ndarray, kernel: Pair, stride: Pair, padding: Pair, dilation: Pair
+                   ) -> np.ndarray:
+    """The hits of every offset as one array (N, C, kh, kw, OH, OW): a one-hot column per window."""
+    mask = np.empty(best.shape[:2] + kernel + best.shape[2:], dtype=bool)
+    for i, j, hit in first_max_hits(x, best, kernel, stride, padding, dilation):
+        mask[:, :, i, j] = hit
+    return mask
+
+
 class MaxPool2d(Function):
     """d maxpool(x)/dx = 1 at the (first) maximum of each window, 0 elsewhere"""
 
     @staticmethod
     def forward(ctx: Context, x: np.ndarray, kernel: Pair, stride: Pair, padding: Pair, dilation: Pair) -> np.ndarray:
-        out, ctx.offset = window_argmax(x, kernel, stride, padding, dilation)
-        return out
+        view = windows(pad_spatial(x, padding, -np.inf), kernel, stride, dilation)
+        best = view[:, :, 0, 0].copy()
+        for i in range(kernel[0]):  # a loop over the kernel's offsets, each step on whole arrays
+            for j in range(kernel[1]):
+                np.maximum(best, view[:, :, i, j], out=best)  # NaN wins, as in PyTorch
+        return best
 
     @staticmethod
     def backward(ctx: Context, grad_out):
         x, kernel, stride, padding, dilation = ctx.inputs
         n, c, oh, ow = grad_out.shape
-        kh, kw = kernel
-        if tiles(x.shape, kernel, stride, padding, dilation):  # (N, C, OH, kh, OW, kw) is x's own layout
-            one_hot = ctx.offset[:, :, :, None, :, None] == np.arange(kh * kw).reshape(kh, 1, kw)
-            grad = grad_out.reshape(n, c, oh, 1, ow, 1) * one_hot.astype(grad_out.dtype)
-            return grad.reshape(x.shape), None, None, None, None
-        one_hot = ctx.offset[:, :, None] == np.arange(kh * kw).reshape(-1, 1, 1)  # (N, C, kh kw, OH, OW)
-        cols = grad_out.reshape(n, c, 1, oh, ow) * one_hot.astype(grad_out.dtype)
-        grad = Fold.apply(cols.reshape(n, c * kh * kw, oh * ow), x.shape[-2:], kernel, dilation, padding, stride)
-        return grad, None, None, None, None
+        if _grad_mode.enabled:  # create_graph: one-hot columns times grad_out, folded back, as Tensor ops
+            mask = first_max_mask(x.data, ctx.output_data, kernel, stride, padding, dilation)
+            cols = grad_out.reshape(n, c, 1, 1, oh, ow) * mask
+            return Fold.apply(cols.reshape(n, -1, oh * ow), x.shape[-2:], kernel, dilation, padding, stride), \
+                None, None, None, None
+        # Plain backward: the same routing with the multiply fused into fold's loop (one pass per offset).
+        padded = np.zeros((n, c, x.shape[2] + 2 * padding[0], x.shape[3] + 2 * padding[1]), dtype=grad_out.dtype)
+        copy = disjoint(kernel, stride, dilation)
+        hits = first_max_hits(x.data, ctx.output_data, kernel, stride, padding, dilation)
+        for (_, _, hit), (_, _, place) in zip(hits, window_places(padded, kernel, stride, dilation, (oh, ow))):
+            if copy:
+                np.multiply(hit, grad_out.data, out=place)
+            else:
+                place += hit * grad_out.data
+        grad = padded[:, :, padding[0]:padding[0] + x.shape[2], padding[1]:padding[1] + x.shape[3]]
+        return x._from_op(grad, None), None, None, None, None
+
+    @staticmethod
+    def jvp(ctx: Context, t, *_):
+        """d maxpool(x) = dx at the (first) maximum of each window"""
+        x, kernel, stride, padding, dilation = ctx.inputs
+        n, c, oh, ow = ctx.output_data.shape
+        mask = first_max_mask(x.data, ctx.output_data, kernel, stride, padding, dilation)
+        t_windows = Unfold.apply(t, kernel, dilation, padding, stride).reshape(n, c, *kernel, oh, ow)
+        return (t_windows * mask).sum((2, 3))
