@@ -14,7 +14,7 @@ import itertools
 import statistics
 import time
 
-from . import micro
+from . import conv_floor, micro
 from .machine import describe, limit_threads
 from .timing import paired_blocks, paired_ratio, peak_growth_in_subprocess
 from .workloads import WORKLOADS, inputs_for
@@ -132,6 +132,9 @@ def main(argv: list[str] | None = None) -> None:
         split = where_time_goes("W2", rounds, block, settle)
         print(f"\nWhere one tinygrad_edu W2 step goes ({split['step_ms']:.3f} ms): BLAS {split['blas']:.0%}, "
               f"NumPy elementwise {split['numpy_elementwise']:.0%}, Python overhead {split['python']:.0%}")
+    if "W5" in keys:
+        print("\nEach conv layer of the book's convnets against its GEMMs alone (best of repeats):\n")
+        print(conv_floor.table(100, 3 if args.quick else 20))
     overhead = micro.tiny_op_overhead(5000 if args.quick else 20000)
     print("\n| per-op overhead | microseconds |\n|---|---|")
     for name, value in overhead.items():

@@ -21,7 +21,6 @@ from .convnet import SimpleConvNet
 from .steps import Step, training_step
 
 
-
 class Workload(Protocol):
     """What run.py needs from a workload."""
 

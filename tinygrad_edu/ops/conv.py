@@ -3,9 +3,10 @@
 Layer L2. Shapes: x (N, C, H, W), weight (F, C/G, kh, kw) for G groups, output (N, F, OH, OW)
 with OH = (H + 2 pad - dil (kh - 1) - 1) // stride + 1. Every window of x is a strided view
 (`windows`, no copy); copying the views into a matrix is im2col, PyTorch's `unfold`:
-    cols[c kh kw, n OH OW] = x_padded[n, c, oh stride + i dil, ow stride + j dil]
-so the convolution (a cross-correlation, as in PyTorch and the book) is one product per group,
-    y = W cols + b            W: (F, C kh kw),  cols: (C kh kw, N OH OW).
+    cols[n, c kh kw, oh OW + ow] = x_padded[n, c, oh stride + i dil, ow stride + j dil]
+so the convolution (a cross-correlation, as in PyTorch and the book) is one matrix product,
+    y = W cols + b            W: (F, C kh kw),  cols: (N, C kh kw, OH OW),
+batched over the samples (and the groups), which leaves y in (N, F, OH, OW) order already.
 A product's gradients are products again:
     dW = dy cols^T            (the input correlated with the output gradient)
     dcols = W^T dy, dx = col2im(dcols)
@@ -128,35 +129,32 @@ class Conv2d(Function):
         f, c_group, kh, kw = weight.shape
         view = windows(pad_spatial(x, padding), (kh, kw), stride, dilation)
         oh, ow = view.shape[-2:]
-        # im2col with the output positions along the columns: (G, C/G kh kw, N OH OW), one copy
-        cols = view.transpose(1, 2, 3, 0, 4, 5).reshape(groups, c_group * kh * kw, n * oh * ow)
+        cols = view.reshape(n, groups, c_group * kh * kw, oh * ow)  # im2col (unfold's layout): the one copy
         ctx.cols = cols
-        out = np.matmul(weight.reshape(groups, f // groups, -1), cols).reshape(f, n, oh, ow)
+        out = np.matmul(weight.reshape(groups, f // groups, -1), cols)  # (N, G, F/G, L): one GEMM per sample
         if bias is not None:
-            out += bias.reshape(f, 1, 1, 1)
-        return out.transpose(1, 0, 2, 3)  # (N, F, OH, OW), a view: no copy of the output
+            out += bias.reshape(groups, f // groups, 1)
+        return out.reshape(n, f, oh, ow)
 
     @staticmethod
     def backward(ctx: Context, grad_out):
-        x, weight, bias, stride, padding, dilation, groups = ctx.inputs
+        x, weight, _, stride, padding, dilation, groups = ctx.inputs
         needs_x, needs_weight, needs_bias = ctx.needs_input_grad[:3]
-        n, _, oh, ow = grad_out.shape
-        f, c_group, kh, kw = weight.shape
-        dy = grad_out.permute(1, 0, 2, 3).reshape(groups, f // groups, n * oh * ow)
+        n, f, oh, ow = grad_out.shape
+        kh, kw = weight.shape[2:]
+        dy = grad_out.reshape(n, groups, f // groups, oh * ow)
         grad_x = grad_weight = grad_bias = None
         if needs_x:
-            dcols = weight.reshape(groups, f // groups, -1).transpose(1, 2) @ dy  # (G, C/G kh kw, N OH OW)
-            dcols = dcols.reshape(-1, n, oh * ow).permute(1, 0, 2)  # (N, C kh kw, L), unfold's layout
-            grad_x = Fold.apply(dcols, x.shape[-2:], (kh, kw), dilation, padding, stride)
+            dcols = weight.reshape(groups, f // groups, -1).transpose(1, 2) @ dy  # (N, G, C/G kh kw, L)
+            grad_x = Fold.apply(dcols.reshape(n, -1, oh * ow), x.shape[-2:], (kh, kw), dilation, padding, stride)
         if needs_weight:
             if _grad_mode.enabled:  # create_graph: cols as a function of x, so d(dW)/dx exists
-                cols = Unfold.apply(x, (kh, kw), dilation, padding, stride)
-                cols = cols.permute(1, 0, 2).reshape(groups, c_group * kh * kw, n * oh * ow)
+                cols = Unfold.apply(x, (kh, kw), dilation, padding, stride).reshape(n, groups, -1, oh * ow)
             else:
                 cols = x._from_op(ctx.cols, None)
-            grad_weight = (dy @ cols.transpose(1, 2)).reshape(weight.shape)
-        if needs_bias:  # summed from dy, already laid out with N, OH, OW along one axis
-            grad_bias = dy.sum(2).reshape(f)
+            grad_weight = (dy @ cols.transpose(2, 3)).sum(0).reshape(weight.shape)
+        if needs_bias:
+            grad_bias = dy.sum((0, 3)).reshape(f)
         return grad_x, grad_weight, grad_bias, None, None, None, None
 
     @staticmethod

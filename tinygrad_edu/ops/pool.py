@@ -68,6 +68,22 @@ def first_max_mask(x: np.ndarray, best: np.ndarray, kernel: Pair, stride: Pair, 
     return mask
 
 
+def route_to_first_max(x: np.ndarray, best: np.ndarray, grad: np.ndarray, kernel: Pair, stride: Pair,
+                       padding: Pair, dilation: Pair) -> np.ndarray:
+    """fold(grad x one-hot columns) in one pass per kernel offset: each window's gradient at its first maximum."""
+    n, c, h, w = x.shape
+    allocate = np.empty if tiles(x.shape, kernel, stride, padding, dilation) else np.zeros  # tiles: all written
+    padded = allocate((n, c, h + 2 * padding[0], w + 2 * padding[1]), dtype=grad.dtype)
+    copy = disjoint(kernel, stride, dilation)
+    hits = first_max_hits(x, best, kernel, stride, padding, dilation)
+    for (_, _, hit), (_, _, place) in zip(hits, window_places(padded, kernel, stride, dilation, grad.shape[-2:])):
+        if copy:
+            np.multiply(hit, grad, out=place)
+        else:
+            place += hit * grad
+    return padded[:, :, padding[0]:padding[0] + h, padding[1]:padding[1] + w]
+
+
 class MaxPool2d(Function):
     """d maxpool(x)/dx = 1 at the (first) maximum of each window, 0 elsewhere"""
 
@@ -77,7 +93,8 @@ class MaxPool2d(Function):
         best = view[:, :, 0, 0].copy()
         for i in range(kernel[0]):  # a loop over the kernel's offsets, each step on whole arrays
             for j in range(kernel[1]):
-                np.maximum(best, view[:, :, i, j], out=best)  # NaN wins, as in PyTorch
+                if i or j:
+                    np.maximum(best, view[:, :, i, j], out=best)  # NaN wins, as in PyTorch
         return best
 
     @staticmethod
@@ -89,16 +106,8 @@ class MaxPool2d(Function):
             cols = grad_out.reshape(n, c, 1, 1, oh, ow) * mask
             return Fold.apply(cols.reshape(n, -1, oh * ow), x.shape[-2:], kernel, dilation, padding, stride), \
                 None, None, None, None
-        # Plain backward: the same routing with the multiply fused into fold's loop (one pass per offset).
-        padded = np.zeros((n, c, x.shape[2] + 2 * padding[0], x.shape[3] + 2 * padding[1]), dtype=grad_out.dtype)
-        copy = disjoint(kernel, stride, dilation)
-        hits = first_max_hits(x.data, ctx.output_data, kernel, stride, padding, dilation)
-        for (_, _, hit), (_, _, place) in zip(hits, window_places(padded, kernel, stride, dilation, (oh, ow))):
-            if copy:
-                np.multiply(hit, grad_out.data, out=place)
-            else:
-                place += hit * grad_out.data
-        grad = padded[:, :, padding[0]:padding[0] + x.shape[2], padding[1]:padding[1] + x.shape[3]]
+        # A plain backward does the same routing with the multiply fused into fold's loop.
+        grad = route_to_first_max(x.data, ctx.output_data, grad_out.data, kernel, stride, padding, dilation)
         return x._from_op(grad, None), None, None, None, None
 
     @staticmethod
