@@ -74,7 +74,8 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: An
         raise RuntimeError(f"conv2d: bias of shape {tuple(bias.shape)} does not match {f} output channels")
     for name, other in (("weight", weight), ("bias", bias)):
         if other is not None and other.dtype != x.dtype:
-            raise RuntimeError(f"conv2d: input dtype {x.dtype} and {name} dtype {other.dtype} should be the same")
+            raise RuntimeError(f"expected scalar type {x.dtype} but found {other.dtype}: conv2d's input and {name} "
+                               "must have the same dtype")
     if isinstance(padding, str):
         if padding not in ("same", "valid"):
             raise ValueError(f"Invalid padding string {padding!r}, should be one of ('valid', 'same')")
