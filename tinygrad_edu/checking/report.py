@@ -13,9 +13,9 @@ from typing import Any
 
 # The cause kinds causes.py can name; tests and users match on these strings.
 CAUSE_KINDS = (
-    "constant_factor", "sign", "transposed", "flipped", "missing_gradient", "wrong_saved_tensor", "missing_broadcast_sum",
-    "wrong_shape", "backward_error", "nondeterministic", "constant_output", "missing_mask", "non_finite",
-    "step_size", "unexplained", "forward_ad",
+    "constant_factor", "sign", "transposed", "flipped", "missing_gradient", "wrong_saved_tensor",
+    "missing_broadcast_sum", "wrong_shape", "backward_error", "nondeterministic", "constant_output", "missing_mask",
+    "non_finite", "step_size", "unexplained", "forward_ad",
 )
 
 

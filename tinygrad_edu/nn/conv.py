@@ -26,7 +26,7 @@ __all__ = ["Conv1d", "Conv2d"]
 _PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
 
-class _ConvNd(Module):
+class ConvNd(Module):
     """What Conv1d and Conv2d share: argument checks, parameters, init and repr."""
 
     dims = 2
@@ -74,6 +74,7 @@ class _ConvNd(Module):
         return pair(values * 2, name, minimum)[:1]
 
     def reset_parameters(self) -> None:
+        """PyTorch's default init: kaiming_uniform_(a=sqrt(5)) for the weight, U(-1/sqrt(fan_in), ...) for the bias."""
         init.kaiming_uniform_(self.weight, a=math.sqrt(5))
         if self.bias is not None:
             fan_in = self.weight.shape[1] * math.prod(self.kernel_size)
@@ -92,6 +93,7 @@ class _ConvNd(Module):
         return F.pad(input, tuple(sizes), mode=self.padding_mode), 0
 
     def extra_repr(self) -> str:
+        """The constructor arguments that differ from the defaults, as torch.nn.Conv2d's repr shows them."""
         text = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
         if self.padding not in ((0,) * self.dims, "valid"):
             text += f", padding={self.padding}"
@@ -106,21 +108,23 @@ class _ConvNd(Module):
         return text
 
 
-class Conv2d(_ConvNd):
+class Conv2d(ConvNd):
     """2-D convolution (cross-correlation) of (N, C_in, H, W) input: the book's Convolution layer."""
 
     dims = 2
 
     def forward(self, input: Tensor) -> Tensor:
+        """(N, C_in, H, W) -> (N, C_out, OH, OW), or unbatched (C_in, H, W) -> (C_out, OH, OW)."""
         input, padding = self._padded(input)
         return F.conv2d(input, self.weight, self.bias, self.stride, padding, self.dilation, self.groups)
 
 
-class Conv1d(_ConvNd):
+class Conv1d(ConvNd):
     """1-D convolution (cross-correlation) of (N, C_in, L) input."""
 
     dims = 1
 
     def forward(self, input: Tensor) -> Tensor:
+        """(N, C_in, L) -> (N, C_out, OL), or unbatched (C_in, L) -> (C_out, OL)."""
         input, padding = self._padded(input)
         return F.conv1d(input, self.weight, self.bias, self.stride, padding, self.dilation, self.groups)

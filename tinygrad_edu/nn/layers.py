@@ -201,6 +201,7 @@ class Unflatten(Module):
         self.dim, self.unflattened_size = dim, sizes
 
     def forward(self, input: Tensor) -> Tensor:
+        """input with axis `dim` split into `unflattened_size`."""
         dim = self.dim + input.ndim if self.dim < 0 else self.dim
         if not 0 <= dim < input.ndim:
             raise IndexError(f"Unflatten: dim {self.dim} out of range for input of shape {input.shape}")
@@ -211,6 +212,7 @@ class Unflatten(Module):
         return input.reshape(input.shape[:dim] + self.unflattened_size + input.shape[dim + 1:])
 
     def extra_repr(self) -> str:
+        """The settings, as torch.nn.Unflatten's repr shows them."""
         return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
 
 
@@ -239,6 +241,7 @@ class Dropout2d(Dropout):
     """Channel dropout: in training, zero whole channels of (N, C, H, W) with probability p, scale by 1/(1-p)."""
 
     def forward(self, input: Tensor) -> Tensor:
+        """input with whole channels zeroed (training) or unchanged (eval)."""
         return F.dropout2d(input, self.p, self.training)
 
 

@@ -3,9 +3,9 @@
 Layer L5. The module owns the learnable scale/shift (weight, bias) and the buffers
 running_mean, running_var and num_batches_tracked; the arithmetic is
 tinygrad_edu.functional.batch_norm (one fused node in training). BatchNorm2d normalises each
-channel of (N, C, H, W) over N, H and W, the book's convnets' BatchNorm. Conventions are PyTorch's: running_var starts at 1 and
-tracks the unbiased batch variance, running = (1 - momentum) running + momentum batch, and
-momentum=None means a cumulative average. The book's layer differs (running_var starts at 0,
+channel of (N, C, H, W) over N, H and W. Conventions are PyTorch's: running_var starts at 1
+and tracks the unbiased batch variance, running = (1 - momentum) running + momentum batch,
+and momentum=None means a cumulative average. The book's layer differs (running_var starts at 0,
 biased variance, momentum 0.9 on the old value): docs/nn.md shows both side by side.
 """
 from __future__ import annotations
@@ -23,7 +23,7 @@ from .module import Module, Parameter
 __all__ = ["BatchNorm1d", "BatchNorm2d"]
 
 
-class _BatchNorm(Module):
+class BatchNormNd(Module):
     """y = (x - mean) / sqrt(var + eps) * weight + bias for each of C channels (axis 1) of the input.
 
     Training mode normalises with the batch statistics (biased variance) and updates the running
@@ -107,7 +107,7 @@ class _BatchNorm(Module):
                 f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}")
 
 
-class BatchNorm1d(_BatchNorm):
+class BatchNorm1d(BatchNormNd):
     """Batch normalisation of (N, C) or (N, C, L) input, per feature C (over N, and L)."""
 
     def _check_input_dim(self, input: Tensor) -> None:
@@ -116,7 +116,7 @@ class BatchNorm1d(_BatchNorm):
                              f"3D (N, C, L) input, got shape {input.shape}")
 
 
-class BatchNorm2d(_BatchNorm):
+class BatchNorm2d(BatchNormNd):
     """Batch normalisation of (N, C, H, W) input, per channel C (over N, H and W)."""
 
     def _check_input_dim(self, input: Tensor) -> None:
