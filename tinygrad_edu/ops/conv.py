@@ -148,7 +148,7 @@ class Conv2d(Function):
             dcols = weight.reshape(groups, f // groups, -1).transpose(1, 2) @ dy  # (N, G, C/G kh kw, L)
             grad_x = Fold.apply(dcols.reshape(n, -1, oh * ow), x.shape[-2:], (kh, kw), dilation, padding, stride)
         if needs_weight:
-            if _grad_mode.enabled:  # create_graph: cols as a function of x, so d(dW)/dx exists
+            if _grad_mode.local.enabled:  # create_graph: cols as a function of x, so d(dW)/dx exists
                 cols = Unfold.apply(x, (kh, kw), dilation, padding, stride).reshape(n, groups, -1, oh * ow)
             else:
                 cols = x._from_op(ctx.cols, None)

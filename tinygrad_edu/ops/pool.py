@@ -101,20 +101,20 @@ class MaxPool2d(Function):
     def backward(ctx: Context, grad_out):
         x, kernel, stride, padding, dilation = ctx.inputs
         n, c, oh, ow = grad_out.shape
-        if _grad_mode.enabled:  # create_graph: one-hot columns times grad_out, folded back, as Tensor ops
-            mask = first_max_mask(x.data, ctx.output_data, kernel, stride, padding, dilation)
+        if _grad_mode.local.enabled:  # create_graph: one-hot columns times grad_out, folded back, as Tensor ops
+            mask = first_max_mask(x.data, ctx.output_arrays[0], kernel, stride, padding, dilation)
             cols = grad_out.reshape(n, c, 1, 1, oh, ow) * mask
             return Fold.apply(cols.reshape(n, -1, oh * ow), x.shape[-2:], kernel, dilation, padding, stride), \
                 None, None, None, None
         # A plain backward does the same routing with the multiply fused into fold's loop.
-        grad = route_to_first_max(x.data, ctx.output_data, grad_out.data, kernel, stride, padding, dilation)
+        grad = route_to_first_max(x.data, ctx.output_arrays[0], grad_out.data, kernel, stride, padding, dilation)
         return x._from_op(grad, None), None, None, None, None
 
     @staticmethod
     def jvp(ctx: Context, t, *_):
         """d maxpool(x) = dx at the (first) maximum of each window"""
         x, kernel, stride, padding, dilation = ctx.inputs
-        n, c, oh, ow = ctx.output_data.shape
-        mask = first_max_mask(x.data, ctx.output_data, kernel, stride, padding, dilation)
+        n, c, oh, ow = ctx.output_arrays[0].shape
+        mask = first_max_mask(x.data, ctx.output_arrays[0], kernel, stride, padding, dilation)
         t_windows = Unfold.apply(t, kernel, dilation, padding, stride).reshape(n, c, *kernel, oh, ow)
         return (t_windows * mask).sum((2, 3))
