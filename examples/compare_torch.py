@@ -16,10 +16,16 @@ runs with different summation orders do). So compare means over several seeds.
   15 epochs.
 - Fashion MLP: 784-256-128-100-10 ReLU, default init, Adam lr 0.001 with cosine annealing,
   batch 128, 15 epochs (examples/fashion_mlp.py).
+- SimpleConvNet (ch. 7): conv 30 5x5 - ReLU - pool - 100 - 10, N(0, 0.01^2) weights, Adam lr 0.001,
+  batch 100, 20 epochs (examples/ch07/simple_convnet.py); --epochs and --train-images shorten it.
+- DeepConvNet (ch. 8): six 3x3 convolutions, He init, Dropout 0.5, Adam lr 0.001, batch 100,
+  20 epochs (examples/ch08/deep_convnet.py). Its Dropout masks come from each framework's own
+  generator, so here the two runs share the initial weights and batches but not the masks.
 
 Needs PyTorch (pip install torch); without it only tinygrad_edu's side runs.
 
-    python examples/compare_torch.py [--only two-layer|ch6|fashion-mlp] [--seeds 0 1 2] [--quick]
+    python examples/compare_torch.py [--only two-layer|ch6|fashion-mlp|simple-convnet|deep-convnet]
+        [--seeds 0 1 2] [--epochs N] [--train-images N] [--quick]
 """
 from __future__ import annotations
 
@@ -29,6 +35,7 @@ import os
 # thread spins instead of helping (10-20x slower steps measured). Set before NumPy is imported.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
+import dataclasses
 import sys
 import time
 from collections.abc import Callable
@@ -45,6 +52,8 @@ import tinygrad_edu.optim as optim  # noqa: E402
 from common.experiment import load_images, parse_args, record_result  # noqa: E402
 from common.nets import mlp  # noqa: E402
 from common.training import Learner, Schedule, evaluate_accuracy, indexed_batches, train  # noqa: E402
+from ch07.simple_convnet import machine_load, simple_conv_net  # noqa: E402
+from ch08.deep_convnet import deep_conv_net  # noqa: E402
 from demo import EPOCHS as DEMO_EPOCHS, chapter6_net  # noqa: E402
 from fashion_mlp import fashion_mlp  # noqa: E402
 
@@ -59,6 +68,7 @@ class Recipe:
     iterations: int | None = None  # else epochs x batches per epoch
     epochs: int | None = None
     cosine: bool = False
+    images: bool = False  # the net reads (1, 28, 28) images, not rows of 784
 
 
 RECIPES = {
@@ -68,6 +78,21 @@ RECIPES = {
                   128, epochs=DEMO_EPOCHS["full"], cosine=True),
     "fashion-mlp": Recipe("MLP 784-256-128-100-10 ReLU, Adam + cosine", fashion_mlp, "adam", 0.001, 128, epochs=15,
                           cosine=True),
+    "simple-convnet": Recipe("SimpleConvNet (ch7), Adam lr 0.001, batch 100", simple_conv_net, "adam", 0.001, 100,
+                             epochs=20, images=True),
+    "deep-convnet": Recipe("DeepConvNet (ch8), Adam lr 0.001, batch 100", deep_conv_net, "adam", 0.001, 100,
+                           epochs=20, images=True),
+}
+# PyTorch's counterpart of each layer the recipes use, built with the same arguments.
+TORCH_LAYERS = {
+    "Linear": lambda torch, layer: torch.nn.Linear(layer.in_features, layer.out_features),
+    "Conv2d": lambda torch, layer: torch.nn.Conv2d(layer.in_channels, layer.out_channels, layer.kernel_size,
+                                                   layer.stride, layer.padding),
+    "MaxPool2d": lambda torch, layer: torch.nn.MaxPool2d(layer.kernel_size, layer.stride),
+    "Dropout": lambda torch, layer: torch.nn.Dropout(layer.p),
+    "Flatten": lambda torch, layer: torch.nn.Flatten(),
+    "ReLU": lambda torch, layer: torch.nn.ReLU(),
+    "Sigmoid": lambda torch, layer: torch.nn.Sigmoid(),
 }
 
 
@@ -102,14 +127,9 @@ def train_torch(torch, state: dict[str, np.ndarray], model_layout: nn.Sequential
     """The same loop in PyTorch, from the same initial weights; returns the trained torch model."""
     layers = []
     for layer in model_layout:
-        if isinstance(layer, nn.Linear):
-            layers.append(torch.nn.Linear(layer.in_features, layer.out_features))
-        elif isinstance(layer, nn.ReLU):
-            layers.append(torch.nn.ReLU())
-        elif isinstance(layer, nn.Sigmoid):
-            layers.append(torch.nn.Sigmoid())
-        else:
+        if type(layer).__name__ not in TORCH_LAYERS:
             raise TypeError(f"compare_torch has no torch counterpart for {type(layer).__name__}")
+        layers.append(TORCH_LAYERS[type(layer).__name__](torch, layer))
     model = torch.nn.Sequential(*layers)
     model.load_state_dict({name: torch.from_numpy(value.copy()) for name, value in state.items()})
     if recipe.optimizer == "sgd":
@@ -130,15 +150,19 @@ def train_torch(torch, state: dict[str, np.ndarray], model_layout: nn.Sequential
     return model
 
 
-def torch_accuracy(torch, model, x: np.ndarray, t: np.ndarray) -> float:
+def torch_accuracy(torch, model, x: np.ndarray, t: np.ndarray, batch_size: int = 1000) -> float:
+    model.eval()
     with torch.no_grad():
-        scores = model(torch.from_numpy(np.array(x))).numpy()
+        scores = np.concatenate([model(torch.from_numpy(np.array(x[start:start + batch_size]))).numpy()
+                                 for start in range(0, len(x), batch_size)])
     return float((scores.argmax(axis=1) == t).mean())
 
 
 def add_flags(parser) -> None:
     parser.add_argument("--only", choices=sorted(RECIPES), action="append", help="run only these networks")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0], help="one run per seed (init and batch order)")
+    parser.add_argument("--epochs", type=int, default=None, help="epochs instead of each recipe's own")
+    parser.add_argument("--train-images", type=int, default=None, help="train on the first N images only")
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -150,13 +174,16 @@ def main(argv: list[str] | None = None) -> dict:
     except ImportError:
         torch = None
         print("PyTorch is not installed (pip install torch): only tinygrad_edu's side runs.")
-    images = load_images(args)
-    (x_train, t_train), (x_test, t_test) = images.train, images.test
-    if args.quick:
-        x_train, t_train = x_train[:1000], t_train[:1000]
     results: dict[str, dict] = {}
     for key in args.only or list(RECIPES):
         recipe = RECIPES[key]
+        if args.epochs is not None and recipe.epochs is not None:
+            recipe = dataclasses.replace(recipe, epochs=args.epochs)
+        images = load_images(args, flatten=not recipe.images)
+        (x_train, t_train), (x_test, t_test) = images.train, images.test
+        if args.quick or args.train_images is not None:
+            count = 1000 if args.quick else args.train_images
+            x_train, t_train = x_train[:count], t_train[:count]
         per_epoch = len(x_train) // recipe.batch_size
         runs = []
         for seed in args.seeds:
@@ -191,6 +218,11 @@ def main(argv: list[str] | None = None) -> dict:
             seeds += f"; ours - PyTorch per seed {differences.mean():+.4f} +- {error:.4f} (s.e.)"
             print(f"ours - PyTorch, paired by seed: {differences.mean():+.4f} +- {error:.4f} (standard error), "
                   f"ours >= PyTorch in {int((differences >= 0).sum())} of {len(runs)} seeds")
+        if recipe.images:  # the long runs: say exactly what was run and how long an epoch took
+            epochs = runs[0]["steps"] / max(per_epoch, 1)
+            seeds += (f"; {epochs:g} epochs on {len(x_train)} images, {runs[0]['ours_seconds'] / epochs:.0f} s/epoch"
+                      + (f" (PyTorch {runs[0]['torch_seconds'] / epochs:.0f} s/epoch)" if torch is not None else "")
+                      + f", {machine_load()}")
         record_result(f"vs PyTorch: {recipe.name}", f"tinygrad_edu test {ours:.4f} ({seeds})",
                       f"PyTorch {torch.__version__} test {theirs:.4f}, same init and batches" if torch is not None
                       else "PyTorch not installed", images.label, args,

@@ -9,8 +9,11 @@ code as it is now; --only runs a subset and merges into the existing rows. A fai
 reported and the others still run; the exit status says whether all passed.
 
     python examples/run_book.py [--only NAME ...] [--dataset ...] [--out-dir docs/results] [--quick]
+        [--book-epochs]
 
---quick runs every example in its quick mode as a smoke test (no rows, no table).
+--quick runs every example in its quick mode as a smoke test (no rows, no table). The chapter 7
+and 8 conv nets train for minutes per epoch on 2 cores, so they run 2 (SimpleConvNet) and 1
+(DeepConvNet) epochs; --book-epochs runs the book's 20 (`make book BOOK_EPOCHS=1`).
 """
 from __future__ import annotations
 
@@ -62,19 +65,31 @@ RUNS: list[tuple[str, list[str]]] = [
     ("ch06.overfit_dropout", ["--convention", "pytorch"]),
     ("ch06.hyperparameter_search", ["--convention", BOOK]),
     ("ch06.hyperparameter_search", ["--convention", "pytorch"]),
+    ("ch07.im2col", []),
+    ("ch07.simple_convnet", ["--epochs", "2"]),  # each --epochs becomes the book's 20 with --book-epochs
+    ("ch07.filters", []),
+    ("ch08.deep_convnet", ["--epochs", "1"]),
+    ("ch08.misclassified", []),
+    ("ch08.half_float", []),
     ("fashion_mlp", []),
     ("demo", []),
     ("forward_vs_reverse", []),
     # The two nets the headline claim is about, over 5 seeds; the Fashion MLP once (it is the slowest).
     ("compare_torch", ["--only", "two-layer", "--only", "ch6", "--seeds", "0", "1", "2", "3", "4"]),
     ("compare_torch", ["--only", "fashion-mlp"]),
+    ("compare_torch", ["--only", "simple-convnet", "--epochs", "2"]),
+    ("compare_torch", ["--only", "deep-convnet", "--epochs", "1"]),
 ]
+BOOK_EPOCHS = "20"  # the book's training length for the chapter 7 and 8 nets
 WITHOUT_IMAGES = {"ch04.numerical_differentiation", "ch04.gradient_field", "ch04.gradient_descent",
                   "ch04.simplenet", "ch05.computational_graph", "ch06.optimizer_paths", "ch06.activation_histograms",
-                  "forward_vs_reverse"}
+                  "ch07.im2col", "forward_vs_reverse"}
 
 
 def run_one(name: str, flags: list[str], args: argparse.Namespace) -> None:
+    if args.book_epochs and "--epochs" in flags:
+        flags = [*flags]
+        flags[flags.index("--epochs") + 1] = BOOK_EPOCHS
     argv = [*flags, "--out-dir", args.out_dir]
     if name not in WITHOUT_IMAGES:
         argv += ["--dataset", args.dataset] + (["--data-dir", args.data_dir] if args.data_dir else [])
@@ -93,12 +108,14 @@ def chapter_links() -> str:
     return ", ".join(f"[chapter {n}](../{page})" for n, page in pages)
 
 
-def write_table(out_dir: Path, seconds: float, failures: list[str]) -> Path:
+def write_table(out_dir: Path, seconds: float, failures: list[str], only: list[str] | None = None) -> Path:
     """docs/results/README.md from results.json: one row per experiment, then the figures."""
     rows = json.loads((out_dir / RESULTS_FILE).read_text()) if (out_dir / RESULTS_FILE).exists() else {}
+    ran = "all experiments" if not only else f"{', '.join(only)} (the other rows come from earlier runs)"
     lines = ["# Results: our runs next to the book's", "",
              f"Written by `make book` (examples/run_book.py) on {time.strftime('%Y-%m-%d')}, "
-             f"{os.cpu_count()} CPU cores, Python {platform.python_version()}, {seconds / 60:.1f} minutes in all. "
+             f"{os.cpu_count()} CPU cores (load average {os.getloadavg()[0]:.0f} at the end), "
+             f"Python {platform.python_version()}; this call ran {ran} in {seconds / 60:.1f} minutes. "
              "\"Book\" is the result recorded in the book's notebooks (MNIST, one unseeded run) or the value its "
              "formulas give; ours come from the seeded examples in `examples/`, on the data set named in each row. "
              "Commands and explanations: " + chapter_links() + ".", "",
@@ -123,6 +140,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data-dir", default=None)
     parser.add_argument("--out-dir", default=str(DEFAULT_OUT_DIR))
     parser.add_argument("--quick", action="store_true", help="every example in quick mode: a smoke test")
+    parser.add_argument("--book-epochs", action="store_true",
+                        help=f"train the chapter 7 and 8 conv nets for the book's {BOOK_EPOCHS} epochs "
+                             "(hours on 2 cores)")
     args = parser.parse_args(argv)
     known = {name for name, _ in RUNS}
     unknown = set(args.only or []) - known
@@ -145,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
             failures.append(f"{name} {' '.join(flags)}".strip())
     seconds = time.perf_counter() - started
     if not args.quick:
-        print(f"\ntable: {write_table(out_dir, seconds, failures)}")
+        print(f"\ntable: {write_table(out_dir, seconds, failures, args.only)}")
     print(f"{len(failures)} failed: {failures}" if failures else f"all runs finished in {seconds / 60:.1f} minutes")
     return 1 if failures else 0
 

@@ -30,7 +30,8 @@ import tinygrad_edu.optim as optim  # noqa: E402
 from common.experiment import Images, load_images, parse_args, record_result  # noqa: E402
 from common.figures import plot_accuracy, save_figure  # noqa: E402
 from common.nets import mlp  # noqa: E402
-from common.training import History, Learner, Schedule, gradient_check, minibatches, parameter_dtype, train  # noqa: E402,E501
+from common.training import (History, Learner, Schedule, gradient_check, minibatches, parameter_dtype,  # noqa: E402
+                             train)
 
 SIZES = [784, 50, 10]
 WEIGHT_INIT_STD = 0.01

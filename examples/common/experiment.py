@@ -128,6 +128,15 @@ def _candidates(args: argparse.Namespace) -> tuple[str, ...]:
     return ("embedded",) if args.quick else ("mnist", "fashion-mnist", "embedded")
 
 
+def trained_checkpoint(path: str | Path, made_by: str) -> Path:
+    """The checkpoint an experiment reads, or SystemExit saying which example writes it."""
+    path = Path(path)
+    if not path.exists():
+        raise SystemExit(f"{path}: no such checkpoint; run {made_by} first (it writes it; --checkpoint names "
+                         f"another)")
+    return path
+
+
 def _out_dir(out: argparse.Namespace | str | Path) -> Path:
     return Path(out.out_dir if isinstance(out, argparse.Namespace) else out)
 

@@ -3,11 +3,11 @@
 `mlp([784, 100, 100, 10], "relu", init="he")` is the book's TwoLayerNet (ch. 4-5) and
 MultiLayerNet(Extend) (ch. 6) as an `nn.Sequential`: Linear -> [BatchNorm] -> activation ->
 [Dropout] per hidden layer, then Linear; the softmax lives in the loss (F.cross_entropy), as in
-the book's SoftmaxWithLoss. `init_weights_` gives the layers of any net the book's initial weights.
-Where the book's conventions differ from PyTorch's, the book's form is a small Module here
-instead of an option of the library: `BookBatchNorm1d` (running_var starts at 0, biased variance,
-momentum 0.9 meaning running = 0.9 running + 0.1 batch, eps 1e-6) and `BookDropout` (no scaling
-in training, outputs times (1 - p) at test time).
+the book's SoftmaxWithLoss. `init_weights_` gives the layers of any net the book's initial weights
+(the chapter 7 and 8 conv nets use it too). Where the book's conventions differ from PyTorch's,
+the book's form is a small Module here instead of an option of the library: `BookBatchNorm1d`
+(running_var starts at 0, biased variance, momentum 0.9 meaning running = 0.9 running + 0.1
+batch, eps 1e-6) and `BookDropout` (no scaling in training, outputs times (1 - p) at test time).
 `weight_penalty` is the book's L2 term. See docs/chapter6.md.
 """
 from __future__ import annotations
@@ -26,7 +26,7 @@ CONVENTIONS = ("pytorch", "book")
 ACTIVATIONS = {"relu": nn.ReLU, "sigmoid": nn.Sigmoid}
 # The book's weight_init_std names: "he" sqrt(2/n), "xavier" sqrt(1/n) (LeCun-style, not Glorot's).
 BOOK_INIT_GAINS = {"he": 2.0, "relu": 2.0, "xavier": 1.0, "sigmoid": 1.0}
-WEIGHTED_LAYERS = (nn.Linear,)  # the layers init_weights_ and weight_penalty treat as the book's Affine
+WEIGHTED_LAYERS = (nn.Linear, nn.Conv2d)  # the layers init_weights_ and weight_penalty treat as the book's Affine
 
 
 def check_convention(convention: str) -> str:
@@ -46,8 +46,8 @@ def book_init_std(init: str | float, fan_in: int) -> float:
 
 
 def init_weights_(module: nn.Module, init: str | float) -> nn.Module:
-    """Every Linear in `module` (itself included): W ~ N(0, std^2) with the book's std for its
-    fan-in (in_features), bias 0. Returns `module`.
+    """Every Linear and Conv2d in `module` (itself included): W ~ N(0, std^2) with the book's std
+    for its fan-in (in_features, or in_channels * kernel area), bias 0. Returns `module`.
 
     In nn.init's words "he" is kaiming_normal_(w, nonlinearity="relu") and "xavier" is
     kaiming_normal_(w, nonlinearity="linear"); the book writes sqrt(2 / n), which can differ from
@@ -155,7 +155,7 @@ class BookDropout(nn.Module):
 
 
 def weight_penalty(model: nn.Module, weight_decay: float) -> tg.Tensor | float:
-    """The book's L2 term 0.5 * lambda * sum ||W||^2 over the Linear weights (biases, BN skipped)."""
+    """The book's L2 term 0.5 * lambda * sum ||W||^2 over Linear and Conv2d weights (biases, BN skipped)."""
     if not weight_decay:
         return 0.0
     squares = [(module.weight * module.weight).sum() for module in model.modules()

@@ -144,7 +144,8 @@ def train(learners: list[Learner], batches: Iterator[tuple[tg.Tensor, tg.Tensor]
             if not _finite(loss, learner):
                 learner.history.overflow_at = step
                 if overflow == "raise":
-                    raise FloatingPointError(f"{learner.name}: the loss became {loss} at step {step}")
+                    raise FloatingPointError(f"{learner.name}: the loss or a weight stopped being finite at step "
+                                             f"{step} (loss {loss})")
         bar.set_postfix({learner.name: learner.history.loss[-1] for learner in learners}, refresh=False)
         bar.update(1)
         for learner in learners:
