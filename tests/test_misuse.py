@@ -107,3 +107,17 @@ def test_a_batch_of_samples_with_different_shapes_names_the_samples():
     with pytest.raises(ValueError, match=r"stack expects each tensor to be equal size, but got \(3,\) at entry 0 "
                                          r"\(sample 4\) and \(4,\) at entry 1 \(sample 5\) in field 0"):
         list(loader)
+
+
+def test_assigning_a_grad_of_another_shape_dtype_or_type_raises_as_in_pytorch():
+    w = tg.zeros(3, requires_grad=True)
+    with pytest.raises(RuntimeError, match=r"assigned grad has data of a different size.*\(1,\).*\(3,\)"):
+        w.grad = tg.ones(1)
+    with pytest.raises(RuntimeError, match="assigned grad has data of a different type.*float64"):
+        w.grad = tg.ones(3, dtype=np.float64)
+    with pytest.raises(TypeError, match="assigned grad expected to be a Tensor or None but got grad of type ndarray"):
+        w.grad = np.ones(3, dtype=np.float32)
+    assert w.grad is None  # nothing was stored by the refused assignments
+    w.grad = tg.ones(3)
+    w.grad = None
+    assert w.grad is None

@@ -53,7 +53,7 @@ class Tensor(TensorBase):
         if requires_grad and not is_floating(array.dtype):
             raise TypeError(f"only floating-point tensors can require grad, got dtype {array.dtype}")
         self.data = array
-        self.grad = None
+        self._grad = None
         self.requires_grad = bool(requires_grad)
         self.grad_fn = None
         self.name = name
@@ -66,7 +66,7 @@ class Tensor(TensorBase):
         """Wrap an op's result without copying (the fast path every op output takes)."""
         out = object.__new__(Tensor)
         out.data = array
-        out.grad = None
+        out._grad = None
         out.requires_grad = grad_fn is not None
         out.grad_fn = grad_fn
         out.name = None

@@ -34,8 +34,29 @@ class TensorBase:
     outputs without importing `_tensor.py`.
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "grad_fn", "name", "output_nr", "_version_counter", "_hooks",
+    __slots__ = ("data", "_grad", "requires_grad", "grad_fn", "name", "output_nr", "_version_counter", "_hooks",
                  "__weakref__")
+
+    @property
+    def grad(self) -> Any:
+        """The accumulated gradient (a Tensor of this tensor's shape and dtype), or None."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: Any) -> None:
+        # As in PyTorch: a gradient that cannot belong to this tensor is refused when assigned,
+        # not later inside an optimizer step that would broadcast it silently.
+        if value is not None:
+            if not isinstance(value, TensorBase):
+                raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of type "
+                                f"{type(value).__name__}")
+            if value.data.shape != self.data.shape:
+                raise RuntimeError(f"assigned grad has data of a different size: grad of shape "
+                                   f"{value.data.shape} for a tensor of shape {self.data.shape}")
+            if value.data.dtype != self.data.dtype:
+                raise RuntimeError(f"assigned grad has data of a different type: grad of dtype "
+                                   f"{value.data.dtype} for a tensor of dtype {self.data.dtype}")
+        self._grad = value
 
 
 class SavedVersionError(RuntimeError):
