@@ -111,8 +111,8 @@ def test_what_pytorch_saves_loads_here():
 def test_step_refuses_a_gradient_shaped_unlike_its_parameter(factory):
     p = tg.tensor(np.array([1.0, 2.0, 3.0]), requires_grad=True)
     opt = factory([p])
-    p.grad = tg.tensor(np.array([1.0]))
-    p.grad.data = np.array([1.0])  # however it got there (assignment checks may catch it earlier)
+    p.grad = tg.zeros_like(p)  # a well-shaped gradient passes the assignment check ...
+    p.grad.data = np.array([1.0])  # ... and a write through .data (never checked) misshapes it
     before = p.data.copy()
     with pytest.raises(RuntimeError, match=r"step: a parameter of shape \(3,\) has a \.grad of shape \(1,\)"):
         opt.step()
