@@ -12,11 +12,14 @@ import pytest
 nbformat = pytest.importorskip("nbformat")
 nbclient = pytest.importorskip("nbclient")
 
-NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("*.ipynb"))
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 QUICK = {
     "DATASET": '"embedded"', "ITERATIONS": "30", "TRAIN_SIZE": "500", "BN_EPOCHS": "2", "BN_SCALES": "2",
     "OVERFIT_EPOCHS": "3", "SEARCH_TRIALS": "2", "SEARCH_EPOCHS": "2",
     "SIZES": "[1, 4]", "REPEATS": "1",  # forward_and_reverse: the timing sweep
+    "EPOCHS": "1", "TRAIN_IMAGES": "200", "TEST_IMAGES": "100", "FLOAT16_IMAGES": "10",  # ch07, ch08: the conv nets
+    "EXAMPLES": repr(str(ROOT / "examples")),  # the kernel runs in a temporary directory, not notebooks/
 }
 
 
@@ -28,7 +31,7 @@ def _parameters_cell(notebook) -> int:
 
 def test_there_is_a_notebook_per_chapter():
     names = [path.name[:4] for path in NOTEBOOKS]
-    assert {"ch04", "ch05", "ch06"} <= set(names), names
+    assert {"ch04", "ch05", "ch06", "ch07", "ch08"} <= set(names), names
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])

@@ -42,6 +42,12 @@ def neighbour_correlation(filters: np.ndarray) -> float:
     return float(np.nanmean(values))
 
 
+def filter_responses(image: np.ndarray, filters: np.ndarray) -> np.ndarray:
+    """What each filter sees in one (C, H, W) image: F.conv2d in float64, one (OH, OW) map per filter."""
+    with tg.no_grad():
+        return F.conv2d(tg.tensor(image[None], dtype=np.float64), tg.tensor(filters, dtype=np.float64)).numpy()[0]
+
+
 def plot_filters(before: np.ndarray, after: np.ndarray):
     """The book's figure 7-24: each filter as a 5x5 grey image, before and after training."""
     import matplotlib.pyplot as plt
@@ -100,8 +106,7 @@ def main(argv: list[str] | None = None) -> dict:
 
     images = load_images(args, flatten=False)
     image = images.test[0][IMAGE_INDEX]
-    with tg.no_grad():
-        responses = F.conv2d(tg.tensor(image[None]).double(), tg.tensor(after)).numpy()[0]
+    responses = filter_responses(image, after)
     print(f"responses of the {len(after)} filters to test image {IMAGE_INDEX}: shape {responses.shape}")
     if not args.quick:
         save_figure(lambda: plot_filters(before, after), "ch7_filters", args)

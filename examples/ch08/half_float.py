@@ -37,26 +37,39 @@ def add_flags(parser: argparse.ArgumentParser) -> None:
                         help=f"how many test images (default {TEST_IMAGES}; float16 is slow in NumPy)")
 
 
+def accuracy_by_dtype(state: dict, x_test: np.ndarray, t_test: np.ndarray,
+                      dtypes: tuple = (np.float32, np.float16)) -> dict[str, dict]:
+    """DeepConvNet with the weights `state`, weights and images cast to each dtype in turn.
+
+    Prints and returns, per dtype name, the predictions, the test accuracy, the seconds taken and
+    how many predictions differ from the first dtype's.
+    """
+    reference = np.dtype(dtypes[0]).name
+    results: dict[str, dict] = {}
+    for dtype in dtypes:
+        model = deep_conv_net()
+        model.load_state_dict(state)
+        model.to(dtype)  # every weight and bias cast; the inputs are cast below
+        started = time.perf_counter()
+        predicted = predict(model, x_test.astype(dtype))
+        seconds = time.perf_counter() - started
+        name = np.dtype(dtype).name
+        changed = int((predicted != results.get(reference, {"predicted": predicted})["predicted"]).sum())
+        results[name] = {"predicted": predicted, "accuracy": float((predicted == t_test).mean()), "seconds": seconds,
+                         "changed": changed}
+        print(f"{name}: test accuracy {results[name]['accuracy']:.4f} on {len(t_test)} images ({seconds:.1f} s)"
+              + (f"; {changed} predictions differ from {reference}'s" if name != reference else ""))
+    return results
+
+
 def main(argv: list[str] | None = None) -> dict:
     args = parse_args(__doc__, argv, add_flags, conventions=False)
     checkpoint = trained_checkpoint(args.checkpoint, "examples/ch08/deep_convnet.py")
     images = load_images(args, flatten=False)
     count = 20 if args.quick else args.test_images
     x_test, t_test = images.test[0][:count], images.test[1][:count]
-    results = {}
-    for dtype in (np.float32, np.float16):
-        model = deep_conv_net()
-        model.load_state_dict(tg.load(checkpoint))
-        model.to(dtype)  # every weight and bias cast; the inputs are cast below
-        started = time.perf_counter()
-        predicted = predict(model, x_test.astype(dtype))
-        seconds = time.perf_counter() - started
-        results[np.dtype(dtype).name] = {"predicted": predicted, "accuracy": float((predicted == t_test).mean()),
-                                         "seconds": seconds}
-        print(f"{np.dtype(dtype).name}: test accuracy {results[np.dtype(dtype).name]['accuracy']:.4f} "
-              f"on {len(t_test)} images ({seconds:.1f} s)")
-    changed = int((results["float32"]["predicted"] != results["float16"]["predicted"]).sum())
-    print(f"predictions that changed in float16: {changed} of {len(t_test)}")
+    results = accuracy_by_dtype(tg.load(checkpoint), x_test, t_test)
+    changed = results["float16"]["changed"]
     record_result("ch8 float16 inference", f"float32 {results['float32']['accuracy']:.4f}, float16 "
                   f"{results['float16']['accuracy']:.4f} ({changed} of {len(t_test)} predictions changed)",
                   BOOK, f"first {len(t_test)} test images of {images.label}", args)

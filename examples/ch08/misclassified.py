@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # examples/, for c
 
 import tinygrad_edu as tg  # noqa: E402
 from ch08.deep_convnet import CHECKPOINT, deep_conv_net  # noqa: E402
-from common.experiment import load_images, parse_args, record_result, trained_checkpoint  # noqa: E402
+from common.experiment import Images, load_images, parse_args, record_result, trained_checkpoint  # noqa: E402
 from common.figures import save_figure  # noqa: E402
 from tinygrad_edu.data import datasets  # noqa: E402
 
@@ -58,6 +58,29 @@ def add_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--test-images", type=int, default=None, help="classify the first N test images only")
 
 
+def class_names(images: Images) -> list[str]:
+    """The 10 class names: MNIST's digits, or the clothing names every Fashion-MNIST set shares."""
+    if images.dataset == "mnist":
+        return [str(digit) for digit in range(10)]
+    return datasets.EmbeddedFashionMNIST(train=False).classes
+
+
+def find_mistakes(model, x_test: np.ndarray, t_test: np.ndarray, classes: list[str]) -> dict:
+    """Classify x_test; print how many are wrong and the most frequent (true -> predicted) confusions.
+
+    Returns the indices of the wrong images, every prediction, the accuracy and the three most
+    frequent confusions as ((true, predicted), count) pairs.
+    """
+    predicted = predict(model, x_test.astype(model[0].weight.dtype))
+    wrong = np.flatnonzero(predicted != t_test)
+    accuracy = 1.0 - len(wrong) / len(t_test)
+    confusions = Counter((classes[t_test[i]], classes[predicted[i]]) for i in wrong).most_common(3)
+    print(f"{len(wrong)} of {len(t_test)} test images misclassified (accuracy {accuracy:.4f})")
+    print("most frequent mistakes (true -> predicted): "
+          + ", ".join(f"{true} -> {guess} ({n})" for (true, guess), n in confusions))
+    return {"wrong": wrong, "predicted": predicted, "accuracy": accuracy, "confusions": confusions}
+
+
 def main(argv: list[str] | None = None) -> dict:
     args = parse_args(__doc__, argv, add_flags, conventions=False)
     checkpoint = trained_checkpoint(args.checkpoint, "examples/ch08/deep_convnet.py")
@@ -66,16 +89,9 @@ def main(argv: list[str] | None = None) -> dict:
     images = load_images(args, flatten=False)
     count = 200 if args.quick else args.test_images
     x_test, t_test = (images.test[0][:count], images.test[1][:count]) if count else images.test
-    predicted = predict(model, x_test.astype(model[0].weight.dtype))
-    wrong = np.flatnonzero(predicted != t_test)
-    accuracy = 1.0 - len(wrong) / len(t_test)
-    # MNIST's classes are its digits; every Fashion-MNIST set shares the 10 clothing names
-    classes = [str(digit) for digit in range(10)] if images.dataset == "mnist" else \
-        datasets.EmbeddedFashionMNIST(train=False).classes
-    confusions = Counter((classes[t_test[i]], classes[predicted[i]]) for i in wrong).most_common(3)
-    print(f"{len(wrong)} of {len(t_test)} test images misclassified (accuracy {accuracy:.4f})")
-    print("most frequent mistakes (true -> predicted): "
-          + ", ".join(f"{true} -> {guess} ({n})" for (true, guess), n in confusions))
+    classes = class_names(images)
+    mistakes = find_mistakes(model, x_test, t_test, classes)
+    wrong, predicted, confusions = mistakes["wrong"], mistakes["predicted"], mistakes["confusions"]
     shown = wrong[:SHOWN]
     if not args.quick:
         save_figure(lambda: plot(x_test[shown], predicted[shown], t_test[shown], classes), "ch8_misclassified", args)
@@ -83,8 +99,7 @@ def main(argv: list[str] | None = None) -> dict:
                   + ", ".join(f"{true} -> {guess}" for (true, guess), _ in confusions[:2]),
                   "a few dozen of 10 000 (MNIST digits a person could misread too)",
                   f"{len(t_test)} test images of {images.label}", args)
-    return {"wrong": wrong, "predicted": predicted, "accuracy": accuracy, "confusions": confusions}
-
+    return mistakes
 
 if __name__ == "__main__":
     main()

@@ -14,7 +14,7 @@ import argparse
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -83,6 +83,11 @@ class Images:
     def label(self) -> str:
         """Name and sizes, e.g. "Fashion-MNIST: train 60000 images, test 10000 images" (the table's cell)."""
         return f"{self.name}: train {len(self.train[0])} images, test {len(self.test[0])} images"
+
+    def first(self, train: int | None = None, test: int | None = None) -> Images:
+        """The first `train` training and `test` test images (None: all of them), for a shorter run."""
+        return replace(self, train=(self.train[0][:train], self.train[1][:train]),
+                       test=(self.test[0][:test], self.test[1][:test]))
 
 
 _IMAGE_CACHE: dict[tuple, Images] = {}
