@@ -449,6 +449,18 @@ def test_add_param_group_rejects_a_parameter_already_optimized():
         optim.SGD([q, q], lr=0.1)
 
 
+def test_a_subclass_without_an_update_rule_says_what_to_define():
+    class NoRule(optim.Optimizer):
+        def __init__(self, params):
+            super().__init__(params, {"lr": 0.1})
+
+    p = _param(1.0, 2.0)
+    p.grad = tg.tensor(np.array([1.0, 1.0]))
+    with pytest.raises(TypeError, match=r"NoRule must define _update\(group, param, grad, state, work\)"):
+        NoRule([p]).step()
+    np.testing.assert_array_equal(p.data, [1.0, 2.0])
+
+
 def test_frozen_parameters_are_accepted_and_never_move():
     """As in PyTorch, a tensor that does not require grad may sit in a group; it has no grad."""
     frozen, live = tg.tensor([1.0], dtype=np.float64), _param(1.0)

@@ -110,6 +110,11 @@ def test_assert_gradients_match_needs_a_differentiable_input():
         assert_gradients_match(lambda: None)
 
 
+def test_assert_gradients_match_names_an_op_without_outputs():
+    with pytest.raises(ValueError, match="returned no outputs"):
+        assert_gradients_match(lambda x: (), arrays((2,)), max_examples=1)
+
+
 def test_decorator_makes_a_zero_argument_test_that_runs_the_property():
     @gradients_match(arrays((3,)), hypothesis_settings=QUICK_FAILURE)
     def test_wrong(x):

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import glob
+import io
 import os
 import stat
 from collections.abc import Callable
@@ -22,7 +23,7 @@ from typing import BinaryIO
 TEMP_MARKER = ".tg-save-"  # temporary files are named .<target name>.tg-save-<pid>.tmp
 
 
-def open_regular_file(path: str | os.PathLike, what: str, error_type: type[ValueError]) -> BinaryIO:
+def open_regular_file(path: str | os.PathLike[str], what: str, error_type: type[ValueError]) -> io.BufferedReader:
     """Open `path` for reading if it is a regular file; else raise `error_type` naming it (never blocks)."""
     descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     try:
@@ -69,7 +70,7 @@ def _fsync_directory(directory: str) -> None:
             os.close(descriptor)
 
 
-def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], None]) -> None:
+def atomic_write(path: str | os.PathLike[str], write: Callable[[BinaryIO], None]) -> None:
     """Call `write(file)` on a temporary file beside `path`, then atomically replace `path` with it."""
     target = os.path.realpath(path)  # through symlinks: the link stays, the file it names is replaced
     existing = None

@@ -11,11 +11,11 @@ docs/pytorch.md.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 
-from . import _grad_mode
+from . import _grad_mode, return_types
 from .autograd.function import TensorBase
 from ._tensor import Tensor
 
@@ -24,15 +24,16 @@ def from_method(name: str, *, has_out: bool = True) -> Callable[..., Any]:
     """`Tensor.<name>` as the function `tg.<name>(input, *args, **kwargs)`, with `out=` if `has_out`."""
     method = getattr(Tensor, name)
     summary = (method.__doc__ or "").strip().splitlines()[0] if method.__doc__ else f"Tensor.{name}"
-    if has_out:
-        def function(input: Tensor, *args: Any, out: Tensor | None = None, **kwargs: Any) -> Any:
-            result = method(_check_input(input, name), *args, **kwargs)
-            return result if out is None else write_out(out, result, name)
-        call = f"{name}(input, ..., *, out=None)"
-    else:
-        def function(input: Tensor, *args: Any, **kwargs: Any) -> Any:
-            return method(_check_input(input, name), *args, **kwargs)
-        call = f"{name}(input, ...)"
+
+    def with_out(input: Tensor, *args: Any, out: Tensor | None = None, **kwargs: Any) -> Any:
+        result = method(_check_input(input, name), *args, **kwargs)
+        return result if out is None else write_out(out, result, name)
+
+    def without_out(input: Tensor, *args: Any, **kwargs: Any) -> Any:
+        return method(_check_input(input, name), *args, **kwargs)
+
+    function = with_out if has_out else without_out
+    call = f"{name}(input, ..., *, out=None)" if has_out else f"{name}(input, ...)"
     function.__name__ = function.__qualname__ = name
     function.__module__ = __name__
     function.__doc__ = f"{call}: the function form of Tensor.{name}. {summary}"
@@ -65,7 +66,7 @@ def write_out(out: Any, result: Tensor, name: str) -> Tensor:
 
 def _write_results(out: Any, result: Any, name: str) -> Any:
     """out= for max/min: one tensor, or a (values, indices) pair when a dim was given."""
-    if not isinstance(result, tuple):
+    if isinstance(result, Tensor):
         return write_out(out, result, name)
     if not (isinstance(out, tuple | list) and len(out) == 2):
         raise TypeError(f"{name}(): with dim, out must be a (values, indices) pair of tensors")
@@ -146,7 +147,14 @@ numel = from_method("numel", has_out=False)
 is_floating_point = from_method("is_floating_point", has_out=False)
 
 
-def max(input: Tensor, *args: Any, out: Tensor | None = None, **kwargs: Any) -> Tensor:  # noqa: A001
+@overload
+def max(input: Tensor, *, out: Tensor | None = None) -> Tensor: ...
+@overload
+def max(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor: ...
+@overload
+def max(input: Tensor, dim: int, keepdim: bool = False, *,
+        out: tuple[Tensor, Tensor] | list[Tensor] | None = None) -> return_types.max: ...
+def max(input: Tensor, *args: Any, out: Any = None, **kwargs: Any) -> Any:  # noqa: A001
     """max(input), max(input, dim, keepdim=False) as Tensor.max, or max(input, other) = maximum."""
     if args and isinstance(args[0], TensorBase):
         return maximum(input, *args, out=out)
@@ -154,7 +162,14 @@ def max(input: Tensor, *args: Any, out: Tensor | None = None, **kwargs: Any) -> 
     return result if out is None else _write_results(out, result, "max")
 
 
-def min(input: Tensor, *args: Any, out: Tensor | None = None, **kwargs: Any) -> Tensor:  # noqa: A001
+@overload
+def min(input: Tensor, *, out: Tensor | None = None) -> Tensor: ...
+@overload
+def min(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor: ...
+@overload
+def min(input: Tensor, dim: int, keepdim: bool = False, *,
+        out: tuple[Tensor, Tensor] | list[Tensor] | None = None) -> return_types.min: ...
+def min(input: Tensor, *args: Any, out: Any = None, **kwargs: Any) -> Any:  # noqa: A001
     """min(input), min(input, dim, keepdim=False) as Tensor.min, or min(input, other) = minimum."""
     if args and isinstance(args[0], TensorBase):
         return minimum(input, *args, out=out)

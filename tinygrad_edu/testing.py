@@ -12,7 +12,7 @@ helpers. See docs/custom_functions.md.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from hypothesis import given, settings
@@ -46,7 +46,7 @@ def broadcastable_shapes(num_shapes: int = 2, min_dims: int = 0, max_dims: int =
     return strategy.map(lambda drawn: tuple(drawn.input_shapes))
 
 
-def floats(min_value: float = -3.0, max_value: float = 3.0, width: int = 64) -> st.SearchStrategy:
+def floats(min_value: float = -3.0, max_value: float = 3.0, width: Literal[16, 32, 64] = 64) -> st.SearchStrategy:
     """Finite floats in [min_value, max_value]: no nan, no inf, no subnormals."""
     return st.floats(min_value, max_value, allow_nan=False, allow_infinity=False, allow_subnormal=False,
                      width=width)
@@ -148,17 +148,17 @@ def _check_example(op: Callable[..., Any], values: Sequence[Any], seed: int, eps
     if not any(isinstance(x, Tensor) and x.requires_grad for x in inputs):
         raise ValueError("assert_gradients_match: no drawn input is a float array or a tensor that requires grad")
     outputs = _outputs(op(*inputs))
+    if not outputs:
+        raise ValueError("assert_gradients_match: the op returned no outputs; it must return a Tensor or a "
+                         "non-empty tuple of Tensors")
     rng = np.random.default_rng(seed)
     # A random cotangent per output: a backward that permutes or mis-scales grad_output can
     # still pass a check against sum(f(x)), never one against sum(f(x) * c) for random c.
     cotangents = [rng.standard_normal(o.shape) for o in outputs]
 
     def projected(*xs: Any) -> Tensor:
-        total = None
-        for out, c in zip(_outputs(op(*xs)), cotangents):
-            term = (out * Tensor(c, dtype=out.dtype)).sum()
-            total = term if total is None else total + term
-        return total
+        terms = [(out * Tensor(c, dtype=out.dtype)).sum() for out, c in zip(_outputs(op(*xs)), cotangents)]
+        return sum(terms[1:], terms[0])
 
     gradcheck(projected, inputs, eps=eps, atol=atol, rtol=rtol)
     size_in = sum(x.data.size for x in inputs if isinstance(x, Tensor) and x.requires_grad)

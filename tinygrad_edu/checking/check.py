@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from ..autograd.function import TensorBase
 from ..autograd.engine import grad as autograd_grad
 from ..random import generator
 from .._tensor import Tensor
@@ -68,7 +69,7 @@ def gradgradcheck(fn: Callable[..., Any], inputs: Sequence[Any] | Tensor, eps: f
         raise ValueError("gradgradcheck: no output of the function requires grad, so it has no derivatives")
     cotangents = [Tensor(generator().standard_normal(outputs[k].shape)) for k in keep]
 
-    def first_derivatives(*xs: Any) -> tuple[Tensor, ...]:
+    def first_derivatives(*xs: Any) -> tuple[TensorBase, ...]:
         outs = call(fn, xs)
         grads = autograd_grad([outs[k] for k in keep], [xs[i] for i in checked], cotangents, create_graph=True,
                               allow_unused=True)
@@ -184,11 +185,11 @@ def _compare(probe: Probe, probes: list[Probe], fn: Callable[..., Any], values: 
     if kinks.any():
         # A kink's jump is a change of slope: it stays put at eps/4 and 4 eps, while a smooth f''
         # term scales with the step and round-off noise scales against it (with random signs).
-        columns = sorted(set(np.nonzero(kinks)[1].tolist()))
+        kink_columns: list[int] = sorted(set(np.nonzero(kinks)[1].tolist()))
         for h in (eps / 4, eps * 4):
-            _, jumps = numerical_jvps(fn, values, base, probe.input, probe.directions, h, columns)
+            _, jumps = numerical_jvps(fn, values, base, probe.input, probe.directions, h, kink_columns)
             other = np.zeros_like(probe.jump)
-            other[:, columns] = jumps[probe.output]
+            other[:, kink_columns] = jumps[probe.output]
             kinks &= _same_jump(probe.jump_size(other), jump)
     failing = bad & ~kinks
     pair = PairResult(probe.output, probe.input, probe.output_shape, probe.input_shape, int(analytic.size),
@@ -207,7 +208,8 @@ def _compare(probe: Probe, probes: list[Probe], fn: Callable[..., Any], values: 
 def _same_jump(smaller: np.ndarray, jump: np.ndarray) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = smaller / jump
-    return (ratio > 0.5) & (ratio < 2.0)
+    same: np.ndarray = (ratio > 0.5) & (ratio < 2.0)
+    return same
 
 
 def _notes(outputs: Sequence[Tensor], probes: list[Probe], atol: float) -> list[str]:

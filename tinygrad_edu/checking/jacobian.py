@@ -90,8 +90,10 @@ def draw_projections(outputs: Sequence[Tensor], values: Sequence[Any], checked: 
     if not fast_mode:
         return {k: None for k in range(len(outputs))}, {i: None for i in checked}
     rng = generator()
-    cotangents = {k: rng.standard_normal((out.data.size, PROJECTIONS)) for k, out in enumerate(outputs)}
-    directions = {i: rng.standard_normal((values[i].data.size, PROJECTIONS)) for i in checked}
+    cotangents: dict[int, np.ndarray | None] = {k: rng.standard_normal((out.data.size, PROJECTIONS))
+                                                for k, out in enumerate(outputs)}
+    directions: dict[int, np.ndarray | None] = {i: rng.standard_normal((values[i].data.size, PROJECTIONS))
+                                                for i in checked}
     return cotangents, directions
 
 
@@ -114,9 +116,10 @@ def analytic_vjps(outputs: Sequence[Tensor], values: Sequence[Any], checked: Seq
             for i, g in zip(checked, grads):
                 if g is None:
                     continue
-                if vjps[i] is None:
-                    vjps[i] = np.zeros((values[i].data.size, columns))
-                vjps[i][:, c] = np.asarray(g.data, dtype=np.float64).reshape(-1)
+                vjp = vjps[i]
+                if vjp is None:
+                    vjp = vjps[i] = np.zeros((values[i].data.size, columns))
+                vjp[:, c] = np.asarray(g.data, dtype=np.float64).reshape(-1)
         for i in checked:
             result[(k, i)] = vjps[i]
     return result
@@ -169,8 +172,8 @@ def build_probes(fn: Callable[..., Any], outputs: Sequence[Tensor], values: Sequ
     for i in checked:
         jvps, jumps = numerical_jvps(fn, values, base, i, directions[i], eps)
         for k in keep:
-            vjp = vjps[(k, i)]
-            p = outputs[k].data.size if cotangents[k] is None else cotangents[k].shape[1]
+            vjp, u = vjps[(k, i)], cotangents[k]
+            p = outputs[k].data.size if u is None else u.shape[1]
             probes.append(Probe(k, i, outputs[k].shape, values[i].shape,
                                 np.zeros((values[i].data.size, p)) if vjp is None else vjp, vjp is None,
                                 jvps[k], jumps[k], cotangents[k], directions[i]))

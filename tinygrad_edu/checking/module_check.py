@@ -127,7 +127,7 @@ def _check(model: Any, params: list[Tensor], names: list[str], values: list[Any]
     cotangent: list[np.ndarray] = []
 
     def objective(*_: Any) -> Tensor:
-        out = model(*values)
+        out: Tensor = model(*values)
         if loss_fn is not None:
             out = loss_fn(out)
         if out.data.size == 1:

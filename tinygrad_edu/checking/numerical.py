@@ -58,7 +58,11 @@ class PreparedInputs:
 def prepare_inputs(inputs: Sequence[Any] | Tensor, caller: str = "gradcheck") -> PreparedInputs:
     """Copy every Tensor (float ones to float64); refuse integer inputs and a check with nothing to do."""
     inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
-    values, checked, upcast, skipped, integers = [], [], [], [], []
+    values: list[Any] = []
+    checked: list[int] = []
+    upcast: list[int] = []
+    skipped: list[int] = []
+    integers: list[int] = []
     for position, x in enumerate(inputs):
         if not isinstance(x, Tensor):
             values.append(x)

@@ -64,7 +64,7 @@ class TensorDataset(Dataset):
         self._arrays = arrays
 
     def __len__(self) -> int:
-        return self._arrays[0].shape[0]
+        return len(self._arrays[0])
 
     def __getitem__(self, index: int | slice | Sequence[int]) -> tuple[Tensor, ...]:
         """`(x[index], t[index], ...)`: one sample for an int, a batch for a slice or a list of indices."""
@@ -115,7 +115,7 @@ class ConcatDataset(Dataset):
         self.datasets = list(datasets)
         if not self.datasets:
             raise ValueError("ConcatDataset: datasets should not be an empty iterable")
-        self.cumulative_sizes = np.cumsum([len(d) for d in self.datasets]).tolist()
+        self.cumulative_sizes: list[int] = np.cumsum([len(d) for d in self.datasets]).tolist()
 
     def __len__(self) -> int:
         return self.cumulative_sizes[-1]

@@ -26,7 +26,7 @@ from typing import Any, BinaryIO
 _CHUNK = 1 << 16
 
 
-def sha256_of(path: str | os.PathLike) -> str:
+def sha256_of(path: str | os.PathLike[str]) -> str:
     """Hex SHA-256 digest of a file, read in chunks."""
     digest = hashlib.sha256()
     with open(path, "rb") as file:
@@ -71,7 +71,7 @@ def _fetch_to(url: str, file: BinaryIO, max_bytes: int | None, timeout: float) -
     return digest.hexdigest()
 
 
-def download_file(urls: Sequence[str], destination: str | os.PathLike, sha256: str | Iterable[str], *,
+def download_file(urls: Sequence[str], destination: str | os.PathLike[str], sha256: str | Iterable[str], *,
                   max_bytes: int | None = None, timeout: float = 30.0) -> Path:
     """Download the first mirror whose content has an accepted SHA-256 to `destination`.
 

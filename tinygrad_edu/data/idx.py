@@ -59,7 +59,7 @@ class _Stream:
 
     def read_into(self, buffer: np.ndarray) -> int:
         """Fill the uint8 `buffer` chunk by chunk; the number of bytes that were available."""
-        view, filled = memoryview(buffer), 0
+        view, filled = buffer.data, 0  # the array's memory as a memoryview
         while filled < len(view):
             chunk = self.read(min(_CHUNK, len(view) - filled))
             if not chunk:
@@ -98,9 +98,9 @@ def _read_stream(stream: _Stream) -> np.ndarray:
     expected = math.prod(shape) * dtype.itemsize  # Python ints: 4 dimensions of 2**32 cannot overflow
     limit = stream.compressed_size * _MAX_GZIP_RATIO if stream.gzip else stream.compressed_size - header_size
     if expected > limit:  # known before allocating: the file cannot hold the data
-        found = "" if stream.gzip else f", found {limit}"
+        available = "" if stream.gzip else f", found {limit}"
         raise ValueError(f"{name}: truncated data: shape {shape} of {dtype.name} needs {expected} bytes after the "
-                         f"header{found}" + (f" (more than this {stream.compressed_size}-byte gzip file can "
+                         f"header{available}" + (f" (more than this {stream.compressed_size}-byte gzip file can "
                                               "hold)" if stream.gzip else ""))
     buffer = np.empty(expected, dtype=np.uint8)
     found = stream.read_into(buffer)
@@ -118,7 +118,7 @@ def parse_idx(raw: bytes, name: str = "<bytes>") -> np.ndarray:
     return _read_stream(_Stream(io.BytesIO(raw), name, len(raw)))
 
 
-def read_idx(path: str | os.PathLike) -> np.ndarray:
+def read_idx(path: str | os.PathLike[str]) -> np.ndarray:
     """Read an IDX file (raw or gzip-compressed) into a NumPy array of its declared shape and dtype.
 
     Gzip is inflated as it is read, never beyond the size the header declares plus one byte.
@@ -142,7 +142,7 @@ def idx_bytes(array: np.ndarray) -> bytes:
     return header + np.ascontiguousarray(array, dtype=native.newbyteorder(">")).tobytes()
 
 
-def write_idx(path: str | os.PathLike, array: np.ndarray) -> None:
+def write_idx(path: str | os.PathLike[str], array: np.ndarray) -> None:
     """Write `array` as an IDX file; gzip-compressed when the file name ends in .gz."""
     path = Path(path)
     payload = idx_bytes(array)

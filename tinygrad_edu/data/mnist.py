@@ -80,11 +80,11 @@ class ImageClassificationDataset(Dataset):
         self.flatten = bool(flatten)
 
     def __len__(self) -> int:
-        return self.data.shape[0]
+        return len(self.data)
 
     def _images(self, index: np.ndarray) -> np.ndarray:
         # converting per batch keeps memory at uint8 size (47 MB for 60k images, not 188 MB)
-        images = self.data[index].astype(np.float32) / np.float32(255)
+        images: np.ndarray = self.data[index].astype(np.float32) / np.float32(255)
         return images.reshape(len(index), -1) if self.flatten else images[:, None]
 
     def __getitem__(self, index: int) -> tuple[Tensor, Tensor]:
@@ -109,7 +109,7 @@ class MNIST(ImageClassificationDataset):
     spec = sources.MNIST
     class_names = DIGIT_CLASSES
 
-    def __init__(self, root: str | os.PathLike | None = None, train: bool = True, download: bool = False, *,
+    def __init__(self, root: str | os.PathLike[str] | None = None, train: bool = True, download: bool = False, *,
                  flatten: bool = False) -> None:
         images, labels, source = load_split(self.spec, train, root, download)
         super().__init__(images, labels, self.class_names, source, flatten)
@@ -135,7 +135,7 @@ class EmbeddedFashionMNIST(ImageClassificationDataset):
                          embedded.describe(split), flatten)
 
 
-def load_split(spec: sources.DatasetSpec, train: bool, root: str | os.PathLike | None,
+def load_split(spec: sources.DatasetSpec, train: bool, root: str | os.PathLike[str] | None,
                download: bool) -> tuple[np.ndarray, np.ndarray, str]:
     """(images, labels, description) of one split, found on disk or downloaded."""
     found = sources.find_split(spec, train, root)
@@ -157,7 +157,7 @@ def _book_arrays(images: np.ndarray, labels: np.ndarray, normalize: bool, flatte
 
 
 def load_mnist(normalize: bool = True, flatten: bool = True, one_hot_label: bool = False, *,
-               dataset: str = "auto", root: str | os.PathLike | None = None, download: bool = False,
+               dataset: str = "auto", root: str | os.PathLike[str] | None = None, download: bool = False,
                return_source: bool = False) -> Any:
     """The book's `load_mnist`: ((x_train, t_train), (x_test, t_test)) as NumPy arrays.
 
@@ -202,7 +202,7 @@ def load_mnist(normalize: bool = True, flatten: bool = True, one_hot_label: bool
     return result
 
 
-def _auto_dataset(root: str | os.PathLike | None, download: bool) -> str:
+def _auto_dataset(root: str | os.PathLike[str] | None, download: bool) -> str:
     """What dataset="auto" loads: MNIST if found, else full Fashion-MNIST if found or asked for, else embedded.
 
     Files in `root` are taken as Fashion-MNIST: both data sets use the same file names.

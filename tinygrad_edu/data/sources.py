@@ -86,7 +86,7 @@ def cache_dir(spec: DatasetSpec) -> Path:
     return Path(base) / "tinygrad_edu" / spec.name
 
 
-def search_dirs(spec: DatasetSpec, root: str | os.PathLike | None) -> list[tuple[Path, str]]:
+def search_dirs(spec: DatasetSpec, root: str | os.PathLike[str] | None) -> list[tuple[Path, str]]:
     """The directories searched, in order, each with the reason it is searched."""
     if root is not None:
         return [(Path(root), "root argument")]
@@ -113,7 +113,7 @@ def _split_keys(train: bool) -> tuple[str, str]:
     return ("train-images", "train-labels") if train else ("test-images", "test-labels")
 
 
-def find_split(spec: DatasetSpec, train: bool, root: str | os.PathLike | None = None) -> tuple[Path, Path] | None:
+def find_split(spec: DatasetSpec, train: bool, root: str | os.PathLike[str] | None = None) -> tuple[Path, Path] | None:
     """(images, labels) paths of the first searched directory that holds both files, else None."""
     keys = _split_keys(train)
     for directory, _ in search_dirs(spec, root):
@@ -123,7 +123,7 @@ def find_split(spec: DatasetSpec, train: bool, root: str | os.PathLike | None = 
     return None
 
 
-def missing_message(spec: DatasetSpec, train: bool, root: str | os.PathLike | None) -> str:
+def missing_message(spec: DatasetSpec, train: bool, root: str | os.PathLike[str] | None) -> str:
     """The error text for a data set that is nowhere: every path looked in and how to get the files."""
     names = [spec.files[key].name for key in _split_keys(train)]
     split = "training" if train else "test"
@@ -140,7 +140,7 @@ def missing_message(spec: DatasetSpec, train: bool, root: str | os.PathLike | No
             f"To get them:\n" + "\n".join(ways))
 
 
-def download_split(spec: DatasetSpec, train: bool, root: str | os.PathLike | None = None,
+def download_split(spec: DatasetSpec, train: bool, root: str | os.PathLike[str] | None = None,
                    timeout: float = 30.0) -> tuple[Path, Path]:
     """Download the two files of a split into `root` (or the cache directory); verified, atomic."""
     target = Path(root) if root is not None else cache_dir(spec)

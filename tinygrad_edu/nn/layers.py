@@ -12,7 +12,7 @@ import math
 import warnings
 from collections import OrderedDict
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 
@@ -248,7 +248,11 @@ class Dropout2d(Dropout):
 class Sequential(Module):
     """Modules applied one after the other; children are named "0", "1", ... (or by an OrderedDict)."""
 
-    def __init__(self, *args: Module) -> None:
+    @overload
+    def __init__(self, *args: Module) -> None: ...
+    @overload
+    def __init__(self, arg: OrderedDict[str, Module], /) -> None: ...
+    def __init__(self, *args: Any) -> None:
         super().__init__()
         if len(args) == 1 and isinstance(args[0], OrderedDict):
             for name, module in args[0].items():

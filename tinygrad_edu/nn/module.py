@@ -168,7 +168,7 @@ class Module:
         if not self._forget(name):
             object.__delattr__(self, name)
 
-    def _forget(self, name: str, keep: dict | None = None) -> bool:
+    def _forget(self, name: str, keep: dict[str, Any] | None = None) -> bool:
         """Remove `name` from every registry except `keep` (where re-assignment keeps its position)
         and from the plain attributes; True if it was found somewhere."""
         found = False

@@ -67,7 +67,7 @@ class Optimizer:
         self._scratch_views: dict[tuple[np.dtype, tuple[int, ...]], np.ndarray] = {}
         self._flat_groups: dict[int, tuple[dict[str, Any], dict[np.dtype, FlatGroup]]] = {}
         self._grad_zeros: dict[Tensor, np.ndarray] = {}
-        groups = list(params)
+        groups: list[Any] = list(params)  # Tensors or group dicts until wrapped below; add_param_group checks
         if not groups:
             raise ValueError("optimizer got an empty parameter list")
         if not isinstance(groups[0], dict):
@@ -170,6 +170,12 @@ class Optimizer:
                     states[p] = state
         return loss
 
+    def _update(self, group: dict[str, Any], param: np.ndarray, grad: np.ndarray, state: dict[str, Any],
+                work: np.ndarray) -> None:
+        """One parameter's update rule, in place; each subclass defines its own (see the class docstring)."""
+        raise TypeError(f"{type(self).__name__} must define _update(group, param, grad, state, work) "
+                        "or override step()")  # abstract
+
     def _step_flat(self, group: dict[str, Any]) -> set[int]:
         """Update the group's small parameters a dtype at a time (see _flat.py); return their ids."""
         saved_group, plans = self._flat_groups.get(id(group), (None, {}))
@@ -266,15 +272,15 @@ class Optimizer:
             new_groups.append(new_group)
         new_state: defaultdict[Tensor, dict[str, Any]] = defaultdict(dict)
         for key, saved in saved_state.items():
-            index = key if isinstance(key, int) and not isinstance(key, bool) else None
+            position = key if isinstance(key, int) and not isinstance(key, bool) else None
             if isinstance(key, str) and key.isdigit():
-                index = int(key)  # a checkpoint format with string keys
-            if index not in params_by_index:
+                position = int(key)  # a checkpoint format with string keys
+            if position is None or position not in params_by_index:
                 raise ValueError(f"loaded state refers to parameter {key!r}, but the groups only hold indices "
                                  f"{sorted(params_by_index)}")
-            p, group = params_by_index[index]
+            p, group = params_by_index[position]
             new_state[p] = validation.parameter_state(saved, self._state_spec(group), p.shape, p.dtype,
-                                                      f"state[{index}]")
+                                                      f"state[{position}]")
         self.param_groups = new_groups
         self.state = new_state
 

@@ -30,7 +30,7 @@ def _number(value: Any, where: str) -> float | int:
     """A finite, non-negative real number as a Python number."""
     if not _is_real(value):
         raise TypeError(f"loaded {where} must be a number, got {type(value).__name__} {str(value)[:40]}")
-    number = np.asarray(value).item()
+    number: float | int = np.asarray(value).item()  # a real number, checked above
     if not math.isfinite(number) or number < 0:
         raise ValueError(f"loaded {where} must be a finite number >= 0, got {number}")
     return number

@@ -26,7 +26,7 @@ METADATA_KEY = "tinygrad_edu"  # the safetensors metadata entry that holds the s
 __all__ = ["CheckpointError", "load", "save"]
 
 
-def save(obj: Any, path: str | os.PathLike) -> None:
+def save(obj: Any, path: str | os.PathLike[str]) -> None:
     """Write `obj` (nested dicts/lists/tuples of arrays, Tensors, numbers, strings) to `path` atomically.
 
     The file is a safetensors file at exactly `path` (no suffix is added), or an .npz archive
@@ -47,7 +47,7 @@ def save(obj: Any, path: str | os.PathLike) -> None:
     atomic_write(path, lambda file: safetensors.write(file, encoder.arrays, {METADATA_KEY: text}))
 
 
-def load(path: str | os.PathLike, map_location: Any = None, *, weights_only: bool | None = None) -> Any:
+def load(path: str | os.PathLike[str], map_location: Any = None, *, weights_only: bool | None = None) -> Any:
     """Read a checkpoint written by `save` (or any safetensors file); arrays come back as NumPy arrays.
 
     Loading is always weights-only: nothing is ever unpickled, so PyTorch's `weights_only=True`

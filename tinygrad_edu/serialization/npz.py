@@ -29,7 +29,7 @@ _ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, struct.erro
 
 def write(file: BinaryIO, arrays: dict[str, np.ndarray]) -> None:
     """Write the arrays as an uncompressed .npz to the open binary `file`."""
-    np.savez(file, **arrays)
+    np.savez(file, allow_pickle=False, **arrays)  # the encoder stores no object arrays
 
 
 class NpzReader:
@@ -115,7 +115,7 @@ class NpzReader:
             raise CheckpointError(f"{where}: shape {shape} of {dtype} needs {expected} bytes, the member holds "
                                   f"{found}")
         buffer = np.empty(expected, dtype=np.uint8)
-        view, filled = memoryview(buffer), 0
+        view, filled = buffer.data, 0  # the array's memory as a memoryview
         while filled < expected:
             count = member.readinto(view[filled:])
             if not count:

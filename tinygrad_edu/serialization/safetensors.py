@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import io
 import struct
 from typing import Any, BinaryIO
 
@@ -74,10 +75,11 @@ def write(file: BinaryIO, tensors: dict[str, Any], metadata: dict[str, str] | No
     ordered = writing_order(tensors)
     file.write(header_bytes(ordered, metadata))
     for array in ordered.values():
-        file.write(array.reshape(-1).view(np.uint8))
+        file.write(array.reshape(-1).view(np.uint8).data)
 
 
-def save_file(tensors: dict[str, Any], filename: str | os.PathLike, metadata: dict[str, str] | None = None) -> None:
+def save_file(tensors: dict[str, Any], filename: str | os.PathLike[str],
+              metadata: dict[str, str] | None = None) -> None:
     """Write a dict of arrays (and str->str metadata) as a safetensors file, atomically (as safetensors.numpy)."""
     if metadata is not None and not all(isinstance(k, str) and isinstance(v, str) for k, v in metadata.items()):
         raise TypeError("save_file: metadata must map str to str")
@@ -110,7 +112,7 @@ def _check_entry(source: str, name: str, entry: Any, data_size: int) -> tuple[in
     return begin, end, dtype, tuple(shape)
 
 
-def read(file: BinaryIO, source: str) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+def read(file: io.BufferedIOBase, source: str) -> tuple[dict[str, np.ndarray], dict[str, str]]:
     """(tensors in file order, metadata) from an open safetensors file; malformed files raise CheckpointError."""
     size = os.fstat(file.fileno()).st_size
     prefix = file.read(8)
@@ -142,13 +144,13 @@ def read(file: BinaryIO, source: str) -> tuple[dict[str, np.ndarray], dict[str, 
     tensors = {}
     for name, (begin, end, dtype, shape) in sorted(entries.items(), key=lambda item: item[1][:2]):
         buffer = np.empty(end - begin, dtype=np.uint8)
-        if file.readinto(memoryview(buffer)) != end - begin:
+        if file.readinto(buffer.data) != end - begin:
             raise CheckpointError(f"{source}: the file ended inside tensor {name[:80]!r} (it changed while read?)")
         tensors[name] = buffer.view(dtype).reshape(shape).astype(dtype.newbyteorder("="), copy=False)
     return tensors, metadata
 
 
-def load_file(filename: str | os.PathLike) -> dict[str, np.ndarray]:
+def load_file(filename: str | os.PathLike[str]) -> dict[str, np.ndarray]:
     """The tensors of a safetensors file as a dict of NumPy arrays, sorted by name (as safetensors.numpy)."""
     with open_regular_file(filename, "a safetensors file", CheckpointError) as file:
         tensors, _ = read(file, os.fspath(filename))

@@ -80,7 +80,8 @@ class Encoder:
             return self._container(value, where, path, depth)
         raise TypeError(f"save: cannot store {type(value).__name__} at {where}; supported: {SUPPORTED}")
 
-    def _container(self, value: dict | list | tuple, where: str, path: list[str], depth: int) -> dict[str, Any]:
+    def _container(self, value: dict[Any, Any] | list[Any] | tuple[Any, ...], where: str, path: list[str],
+                   depth: int) -> dict[str, Any]:
         if depth >= MAX_DEPTH:
             raise ValueError(f"save: {where} is nested more than {MAX_DEPTH} containers deep")
         if id(value) in self.open_containers:
@@ -160,7 +161,8 @@ class Decoder:
                 raise self.fail(f"malformed hex int at {where}: {node['hex'][:80]!r}") from None
         if type(node.get("value")) is not int:
             raise self.fail(f"expected an int at {where}, found {str(node.get('value'))[:80]}")
-        return node["value"]
+        value: int = node["value"]
+        return value
 
     def _array(self, node: dict[str, Any], kind: str, where: str) -> Any:
         key = node.get("key")
@@ -206,9 +208,11 @@ def parse_json(text: str | bytes, source: str, what: str) -> Any:
     def no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
         result = dict(pairs)
         if len(result) != len(pairs):
-            seen = set()
-            duplicate = next(key for key, _ in pairs if key in seen or seen.add(key))
-            raise CheckpointError(f"{source}: the {what} names {duplicate[:80]!r} twice")
+            seen: set[str] = set()
+            for key, _ in pairs:
+                if key in seen:
+                    raise CheckpointError(f"{source}: the {what} names {key[:80]!r} twice")
+                seen.add(key)
         return result
 
     try:

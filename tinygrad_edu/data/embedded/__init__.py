@@ -24,7 +24,8 @@ KEYS = ("train_images", "train_labels", "train_indices", "test_images", "test_la
 
 def manifest() -> dict[str, Any]:
     """The manifest: file name, SHA-256, sizes, how the subset was selected, credit and licence."""
-    return json.loads(MANIFEST.read_text(encoding="utf-8"))
+    document: dict[str, Any] = json.loads(MANIFEST.read_text(encoding="utf-8"))  # a JSON object, by build.py
+    return document
 
 
 @functools.lru_cache(maxsize=1)

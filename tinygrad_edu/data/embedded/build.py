@@ -13,6 +13,7 @@ import io
 import json
 import sys
 import zipfile
+from typing import Any
 
 import numpy as np
 
@@ -62,7 +63,7 @@ def deterministic_npz(arrays: dict[str, np.ndarray]) -> bytes:
     return buffer.getvalue()
 
 
-def build(root: str | None = None) -> dict:
+def build(root: str | None = None) -> dict[str, Any]:
     """Write the subset and manifest next to this file; return the manifest."""
     spec = sources.FASHION_MNIST
     arrays, inputs = {}, {}
