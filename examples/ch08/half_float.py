@@ -54,7 +54,7 @@ def accuracy_by_dtype(state: dict, x_test: np.ndarray, t_test: np.ndarray,
         predicted = predict(model, x_test.astype(dtype))
         seconds = time.perf_counter() - started
         name = np.dtype(dtype).name
-        changed = int((predicted != results.get(reference, {"predicted": predicted})["predicted"]).sum())
+        changed = 0 if name == reference else int((predicted != results[reference]["predicted"]).sum())
         results[name] = {"predicted": predicted, "accuracy": float((predicted == t_test).mean()), "seconds": seconds,
                          "changed": changed}
         print(f"{name}: test accuracy {results[name]['accuracy']:.4f} on {len(t_test)} images ({seconds:.1f} s)"

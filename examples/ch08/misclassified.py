@@ -101,5 +101,6 @@ def main(argv: list[str] | None = None) -> dict:
                   f"{len(t_test)} test images of {images.label}", args)
     return mistakes
 
+
 if __name__ == "__main__":
     main()
