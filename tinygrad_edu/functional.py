@@ -75,7 +75,8 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
     if p == 1.0:
         return x * 0.0
     keep = generator().random(x.shape, dtype=np.float64 if x.dtype == np.float64 else np.float32) >= p
-    return x * (keep * np.asarray(1.0 / (1.0 - p), dtype=x.dtype))
+    kept: Tensor = x * (keep * np.asarray(1.0 / (1.0 - p), dtype=x.dtype))
+    return kept
 
 
 def _check_reduction(reduction: str) -> None:
@@ -133,7 +134,7 @@ def nll_loss(log_probs: Tensor, target: Any, weight: Any = None, ignore_index: i
     _check_reduction(reduction)
     rows, labels, row_shape = _as_rows(log_probs, _labels(target))
     row_weights, _ = _row_weights(labels, rows.shape[1], weight, ignore_index, rows.dtype, rows.shape)
-    loss = NLLLoss.apply(rows, labels, row_weights, reduction)
+    loss: Tensor = NLLLoss.apply(rows, labels, row_weights, reduction)
     return loss.reshape(row_shape) if reduction == "none" else loss
 
 
@@ -164,7 +165,7 @@ def cross_entropy(input: Tensor, target: Any, weight: Any = None, ignore_index: 
         losses = -terms.sum(1)
         return losses.reshape(row_shape) if reduction == "none" else _reduce(losses, reduction)
     row_weights, class_weights = _row_weights(row_target, classes, weight, ignore_index, input.dtype, logits.shape)
-    loss = SoftmaxCrossEntropy.apply(logits, row_target, row_weights, reduction)  # one fused node
+    loss: Tensor = SoftmaxCrossEntropy.apply(logits, row_target, row_weights, reduction)  # one fused node
     if label_smoothing:
         # The uniform part: e / C times the (class-weighted) sum of -log p over classes, per row.
         log_probs = logits.log_softmax(1)
@@ -236,7 +237,8 @@ def batch_norm(input: Tensor, running_mean: np.ndarray | Tensor | None, running_
             running_mean += momentum * mean.reshape(-1)
             running_var *= 1 - momentum
             running_var += momentum * var.reshape(-1) * (count / (count - 1))  # stored unbiased
-        return BatchNormTrain.apply(input, weight, bias, mean, var, axes, eps)  # one fused node
+        normalised: Tensor = BatchNormTrain.apply(input, weight, bias, mean, var, axes, eps)  # one fused node
+        return normalised
     else:
         if running_mean is None or running_var is None:
             raise ValueError("batch_norm in eval mode needs running_mean and running_var")

@@ -47,7 +47,9 @@ class Step:
     position: int                     # the node's place in the topological order of its pass
     node: str                         # the grad_fn name, e.g. "MulBackward"
     output: str | None                # name of the tensor the node produced, when it has one
-    grad_shape: tuple[int, ...]       # shape of the gradient that arrived (the output's shape)
+    # shape of the gradient that arrived (the output's shape); for a node with several outputs
+    # (max(dim), split, ...), one shape per output a gradient arrived at
+    grad_shape: tuple[int, ...] | tuple[tuple[int, ...], ...]
     grad_norm: float
     contributions: int                # gradients summed into it: 1, or more where the output fanned out
     seed: bool                        # the gradient includes the seed given to backward()
@@ -142,7 +144,8 @@ class RunRecorder:
                 self.names.setdefault(x.grad_fn, x.name)
         recorded = []
         for index, grad, event in flows:
-            x, (producer, _) = node.args[index], node.next_edges[index]
+            x, edge = node.args[index], node.next_edges[index]
+            producer = None if edge is None else edge[0]  # the engine hands nothing on along a None edge
             if producer is None:
                 to = "grad() result" if event in (CAPTURED, CAPTURED_SUM) else (
                     "-" if event == NOT_REQUESTED else f"{_label(x)}.grad")
@@ -153,18 +156,18 @@ class RunRecorder:
             recorded.append(GradientFlow(index, _label(x), tuple(value.shape), _norm(value), to, event))
         grad_out = grad_outputs[0] if len(grad_outputs) == 1 else None
         axes = None
-        if node.function is BroadcastTo:
+        if node.function is BroadcastTo and grad_out is not None:
             axes = summed_axes(tuple(grad_out.data.shape), tuple(node.args[0].data.shape))
         held = () if self.retain_graph else tuple(
             label for field, label in _HELD.items() if field in vars(node))
         arrived = [g for g in grad_outputs if g is not None]
+        retained = node.retained is not None and any(r() is not None for r in node.retained.values())
         self.trace.steps.append(Step(
             run=self.run, position=self.position[node], node=node.name(), output=self.names.get(node),
             grad_shape=tuple(arrived[0].data.shape) if len(arrived) == 1 else tuple(tuple(g.shape) for g in arrived),
             grad_norm=_norm(np.concatenate([np.ravel(g.data) for g in arrived])) if arrived else 0.0,
             contributions=self.arrivals.get(node, 1), seed=node in self.seeded, flows=tuple(recorded),
-            summed_axes=axes, retained=bool(node.retained) and any(r() is not None for r in node.retained.values()),
-            freed=held,
+            summed_axes=axes, retained=retained, freed=held,
         ))
 
 
@@ -204,7 +207,7 @@ def format_table(trace: Trace) -> str:
         kind = "autograd.grad" if run.grad_call else "backward"
         lines.append(f"{kind} #{run_index} from {', '.join(run.roots)}: {run.nodes} nodes, "
                      f"retain_graph={run.retain_graph}, create_graph={run.create_graph}")
-        rows = [("step", "node", "grad in", "input", "grad out", "to", "what happened")]
+        rows: list[tuple[str, ...]] = [("step", "node", "grad in", "input", "grad out", "to", "what happened")]
         steps = [s for s in trace.steps if s.run == run_index]
         for step in steps:
             node = step.node + (f" ({step.output})" if step.output else "")

@@ -17,9 +17,10 @@ from .._tensor import Tensor
 __all__ = ["clip_grad_norm_", "clip_grad_value_"]
 
 
-def _with_grads(parameters: Tensor | Iterable[Tensor]) -> list[Tensor]:
+def _grads(parameters: Tensor | Iterable[Tensor]) -> list[Tensor]:
+    """The parameters' gradients, skipping parameters that have none."""
     params = [parameters] if isinstance(parameters, Tensor) else list(parameters)
-    return [p for p in params if p.grad is not None]
+    return [p.grad for p in params if p.grad is not None]
 
 
 def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float, norm_type: float = 2.0,
@@ -30,29 +31,29 @@ def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float, norm
     inf for the largest absolute value). When it exceeds max_norm every gradient is multiplied
     by max_norm / (norm + 1e-6), as torch does. Returns the norm before clipping, as a 0-d Tensor.
     """
-    params = _with_grads(parameters)
+    grads = _grads(parameters)
     norm_type = float(norm_type)
-    if not params:
+    if not grads:
         return Tensor(0.0)
-    dtype = params[0].grad.data.dtype
+    dtype = grads[0].data.dtype
     if math.isinf(norm_type):
-        total = max(float(np.max(np.abs(p.grad.data), initial=0.0)) for p in params)
+        total = max(float(np.max(np.abs(g.data), initial=0.0)) for g in grads)
     else:
         # float64 for the sum: thousands of float32 squares lose digits otherwise.
-        per_param = [np.sum(np.abs(p.grad.data.astype(np.float64)) ** norm_type) for p in params]
+        per_param = [np.sum(np.abs(g.data.astype(np.float64)) ** norm_type) for g in grads]
         total = float(np.sum(per_param)) ** (1.0 / norm_type)
     if error_if_nonfinite and not math.isfinite(total):
         raise RuntimeError(f"the total norm of order {norm_type} of the gradients is {total}, so clipping them "
                            "is meaningless; set error_if_nonfinite=False to clip anyway")
     coefficient = max_norm / (total + 1e-6)
     if coefficient < 1.0:  # torch multiplies by min(coefficient, 1); times 1.0 changes nothing
-        for p in params:
-            p.grad.data = p.grad.data * np.asarray(coefficient, dtype=p.grad.data.dtype)
+        for g in grads:
+            g.data = g.data * np.asarray(coefficient, dtype=g.data.dtype)
     return Tensor(np.asarray(total, dtype=dtype))
 
 
 def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float) -> None:
     """Clamp every gradient element into [-clip_value, clip_value]."""
     clip_value = float(clip_value)
-    for p in _with_grads(parameters):
-        p.grad.data = np.clip(p.grad.data, -clip_value, clip_value)
+    for g in _grads(parameters):
+        g.data = np.clip(g.data, -clip_value, clip_value)

@@ -14,14 +14,14 @@ from ..autograd.function import Context, Function
 
 def scatter_along(grad, indices: np.ndarray, dim: int, shape: tuple[int, ...]):
     """A zero Tensor of `shape` holding `grad` at `indices` along `dim` (the adjoint of take_along_axis)."""
-    grids = list(np.indices(indices.shape, sparse=True))
+    grids: list[np.ndarray] = list(np.indices(indices.shape, sparse=True))
     grids[dim] = indices
     return grad.scatter_to(tuple(grids), shape, False)  # positions are distinct: assign, no accumulation
 
 
 def take_along(t, indices: np.ndarray, dim: int):
     """`t`'s values at `indices` along `dim` as a Tensor op (NumPy's take_along_axis, differentiable)."""
-    grids = list(np.indices(indices.shape, sparse=True))
+    grids: list[np.ndarray] = list(np.indices(indices.shape, sparse=True))
     grids[dim] = indices
     return t[tuple(grids)]
 
