@@ -5,12 +5,14 @@ Function (ops/) or a composite of other methods, so `grep "def relu"` finds the 
 `grep "class ReLU"` its derivative. Binary operators broadcast in one place, `_broadcast_pair`,
 which inserts explicit BroadcastTo nodes so backward sums them away again (docs/broadcasting.md).
 Factories (zeros, randn, ...) live in creation.py. See docs/tensor.md for the full API.
+`Function.apply` is typed `Any`, as torch.autograd.Function.apply (an op may return several
+tensors), so a method returning one op's result names its type: `out: Tensor = Exp.apply(self)`.
 """
 from __future__ import annotations
 
 import weakref
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -91,6 +93,14 @@ class Tensor(TensorBase):
         """The NumPy dtype of the values (float32 by default; see tg.set_default_dtype)."""
         return self.data.dtype
 
+    if TYPE_CHECKING:  # TensorBase's property, typed for a Tensor: the gradients it holds are Tensors
+        @property
+        def grad(self) -> Tensor | None:
+            """The accumulated gradient (a Tensor of this tensor's shape and dtype), or None."""
+
+        @grad.setter
+        def grad(self, value: TensorBase | None) -> None: ...
+
     @property
     def is_leaf(self) -> bool:
         """True for a tensor not produced by a recorded op (created by the user, or under no_grad); only leaves get
@@ -109,7 +119,8 @@ class Tensor(TensorBase):
         if self.data.ndim < 2:
             return self
         # Reversed axes are always a valid permutation: skip permute's checks, T is on the hot path.
-        return Transpose.apply(self, tuple(range(self.data.ndim - 1, -1, -1)))
+        out: Tensor = Transpose.apply(self, tuple(range(self.data.ndim - 1, -1, -1)))
+        return out
 
     def size(self, dim: int | None = None) -> tuple[int, ...] | int:
         """The shape as a tuple, or the size of dimension `dim` when given (as torch.Tensor.size).
@@ -137,7 +148,8 @@ class Tensor(TensorBase):
         if self.data.size != 1:
             raise ValueError(f"a Tensor with {self.data.size} elements cannot be converted to Scalar: item() needs "
                              f"a tensor with one element, got shape {self.data.shape}")
-        return self.data.item()
+        value: float | int | bool = self.data.item()  # NumPy's stubs type item() as Any
+        return value
 
     def tolist(self) -> Any:
         """The values as nested Python lists (a Python number for a 0-d tensor)."""
@@ -281,30 +293,36 @@ class Tensor(TensorBase):
         return _as_tensor(other, self).matmul(self)
 
     def __neg__(self) -> Tensor:
-        return Neg.apply(self)
+        out: Tensor = Neg.apply(self)
+        return out
 
     def __pos__(self) -> Tensor:
         return self
 
     def add(self, other: Any, *, alpha: float = 1) -> Tensor:
         """self + alpha * other."""
-        return self + other if alpha == 1 else self + other * alpha
+        out: Tensor = self + other if alpha == 1 else self + other * alpha
+        return out
 
     def sub(self, other: Any, *, alpha: float = 1) -> Tensor:
         """self - alpha * other."""
-        return self - other if alpha == 1 else self - other * alpha
+        out: Tensor = self - other if alpha == 1 else self - other * alpha
+        return out
 
     def mul(self, other: Any) -> Tensor:
         """self * other elementwise, broadcasting (same as the `*` operator)."""
-        return self * other
+        out: Tensor = self * other
+        return out
 
     def div(self, other: Any) -> Tensor:
         """self / other elementwise, broadcasting; true division, integers give floats (same as `/`)."""
-        return self / other
+        out: Tensor = self / other
+        return out
 
     def pow(self, exponent: Any) -> Tensor:
         """self ** exponent elementwise, broadcasting (same as `**`)."""
-        return self ** exponent
+        out: Tensor = self ** exponent
+        return out
 
     def neg(self) -> Tensor:
         """-self elementwise."""
@@ -325,44 +343,54 @@ class Tensor(TensorBase):
         if k_self != k_other:
             raise ValueError(f"matmul: shapes {self.data.shape} and {other.data.shape} do not align "
                              f"({k_self} != {k_other})")
-        return MatMul.apply(self, other)
+        out: Tensor = MatMul.apply(self, other)
+        return out
 
     # ----- elementwise functions
     def exp(self) -> Tensor:
         """e ** self elementwise. d/dx = exp(x)."""
-        return Exp.apply(self)
+        out: Tensor = Exp.apply(self)
+        return out
 
     def log(self) -> Tensor:
         """The natural logarithm elementwise (-inf at 0, nan below, as NumPy). d/dx = 1/x."""
-        return Log.apply(self)
+        out: Tensor = Log.apply(self)
+        return out
 
     def sqrt(self) -> Tensor:
         """The square root elementwise. d/dx = 1 / (2 sqrt(x))."""
-        return Sqrt.apply(self)
+        out: Tensor = Sqrt.apply(self)
+        return out
 
     def abs(self) -> Tensor:
         """|self| elementwise; the gradient at 0 is 0, as in PyTorch."""
-        return Abs.apply(self)
+        out: Tensor = Abs.apply(self)
+        return out
 
     def sin(self) -> Tensor:
         """The sine elementwise (radians). d/dx = cos(x)."""
-        return Sin.apply(self)
+        out: Tensor = Sin.apply(self)
+        return out
 
     def cos(self) -> Tensor:
         """The cosine elementwise (radians). d/dx = -sin(x)."""
-        return Cos.apply(self)
+        out: Tensor = Cos.apply(self)
+        return out
 
     def tanh(self) -> Tensor:
         """The hyperbolic tangent elementwise. d/dx = 1 - tanh(x)^2."""
-        return Tanh.apply(self)
+        out: Tensor = Tanh.apply(self)
+        return out
 
     def sigmoid(self) -> Tensor:
         """1 / (1 + exp(-self)) elementwise, without overflow. d/dx = s (1 - s)."""
-        return Sigmoid.apply(self)
+        out: Tensor = Sigmoid.apply(self)
+        return out
 
     def softplus(self) -> Tensor:
         """log(1 + exp(self)) elementwise, without overflow. d/dx = sigmoid(x)."""
-        return Softplus.apply(self)
+        out: Tensor = Softplus.apply(self)
+        return out
 
     def relu(self) -> Tensor:
         """max(self, 0) elementwise; the gradient at exactly 0 is 0, as in PyTorch.
@@ -371,11 +399,13 @@ class Tensor(TensorBase):
             >>> tg.tensor([-1.0, 0.0, 2.0]).relu().tolist()
             [0.0, 0.0, 2.0]
         """
-        return ReLU.apply(self)
+        out: Tensor = ReLU.apply(self)
+        return out
 
     def leaky_relu(self, negative_slope: float = 0.01) -> Tensor:
         """self where positive, negative_slope * self elsewhere."""
-        return LeakyReLU.apply(self, float(negative_slope))
+        out: Tensor = LeakyReLU.apply(self, float(negative_slope))
+        return out
 
     def clip(self, min: float | None = None, max: float | None = None) -> Tensor:
         """Limit every value to [min, max] (either bound may be None); `clamp` is the same method.
@@ -384,7 +414,8 @@ class Tensor(TensorBase):
         """
         if min is None and max is None:
             raise ValueError("clip needs at least one of min and max")
-        return Clip.apply(self, min, max)
+        out: Tensor = Clip.apply(self, min, max)
+        return out
 
     clamp = clip
 
@@ -414,7 +445,8 @@ class Tensor(TensorBase):
             [4.0, 6.0]
         """
         axes = _axes(self, axis, dim)
-        return Sum.apply(self, axes, keepdims if keepdim is None else keepdim)
+        out: Tensor = Sum.apply(self, axes, keepdims if keepdim is None else keepdim)
+        return out
 
     def mean(self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None,
                 keepdim: bool | None = None) -> Tensor:
@@ -444,7 +476,8 @@ class Tensor(TensorBase):
         """The largest values along `axis` (one int, several, or all); ties share the gradient evenly."""
         axes = _axes(self, axis, dim)
         _check_not_empty(self, axes, "amax")
-        return Max.apply(self, axes, keepdims if keepdim is None else keepdim)
+        out: Tensor = Max.apply(self, axes, keepdims if keepdim is None else keepdim)
+        return out
 
     def amin(self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None,
              keepdim: bool | None = None) -> Tensor:
@@ -506,7 +539,8 @@ class Tensor(TensorBase):
 
     def log_softmax(self, dim: int = -1) -> Tensor:
         """self - logsumexp(self) along `dim`: log(softmax) without overflow or log(0)."""
-        return LogSoftmax.apply(self, _axis(self, dim))
+        out: Tensor = LogSoftmax.apply(self, _axis(self, dim))
+        return out
 
     def argmax(self, axis: int | None = None, keepdims: bool = False, *, dim: int | None = None,
                keepdim: bool | None = None) -> Tensor:
@@ -554,7 +588,8 @@ class Tensor(TensorBase):
                              f"({self.data.size} elements) into {new_shape}")
         if resolved == self.data.shape:
             return self
-        return Reshape.apply(self, resolved)
+        out: Tensor = Reshape.apply(self, resolved)
+        return out
 
     view = reshape
 
@@ -568,7 +603,8 @@ class Tensor(TensorBase):
 
     def squeeze(self, dim: Axis = None) -> Tensor:
         """Drop dimensions of size 1: all of them, or only `dim` (an int or tuple) if it has size 1."""
-        axes = tuple(i for i, n in enumerate(self.data.shape) if n == 1) if dim is None else _axes(self, dim, None)
+        axes = tuple(i for i, n in enumerate(self.data.shape) if n == 1) if dim is None else \
+            _axes(self, dim, None) or ()  # None only for a 0-d tensor, which has no dims to test
         return self.reshape(tuple(n for i, n in enumerate(self.data.shape) if not (i in axes and n == 1)))
 
     def unsqueeze(self, dim: int) -> Tensor:
@@ -586,7 +622,8 @@ class Tensor(TensorBase):
                              f"{self.data.shape}")
         if axes == tuple(range(self.data.ndim)):
             return self
-        return Transpose.apply(self, axes)
+        out: Tensor = Transpose.apply(self, axes)
+        return out
 
     def transpose(self, dim0: int = -2, dim1: int = -1) -> Tensor:
         """Swap two dimensions (torch.transpose); `permute` reorders all of them."""
@@ -612,7 +649,8 @@ class Tensor(TensorBase):
             raise ValueError(f"broadcast_to: shape {self.data.shape} cannot be broadcast to {target}") from None
         if np.broadcast_shapes(self.data.shape, target) != target:
             raise ValueError(f"broadcast_to: shape {self.data.shape} cannot be broadcast to {target}")
-        return BroadcastTo.apply(self, target)
+        out: Tensor = BroadcastTo.apply(self, target)
+        return out
 
     def expand(self, *sizes: Any) -> Tensor:
         """broadcast_to where -1 keeps the existing size (torch.Tensor.expand)."""
@@ -629,7 +667,8 @@ class Tensor(TensorBase):
             return self
         if not _broadcasts_to(target, self.data.shape):
             raise ValueError(f"sum_to: shape {self.data.shape} cannot be summed down to {target}")
-        return SumTo.apply(self, target)
+        out: Tensor = SumTo.apply(self, target)
+        return out
 
     def split(self, split_size_or_sections: int | Sequence[int], dim: int = 0) -> tuple[Tensor, ...]:
         """Views along `dim`: every `split_size` elements, or the listed section sizes (one graph node)."""
@@ -661,12 +700,14 @@ class Tensor(TensorBase):
         return Split.apply(self, (1,) * length, axis, True) if length else ()
 
     def __getitem__(self, index: Any) -> Tensor:
-        return GetItem.apply(self, _index_arg(index))
+        out: Tensor = GetItem.apply(self, _index_arg(index))
+        return out
 
     def scatter_to(self, index: Any, shape: tuple[int, ...], accumulate: bool = True) -> Tensor:
         """A zero tensor of `shape` with this tensor placed at `index`, summing repeats if `accumulate`
         (the adjoint of indexing: GetItem's backward)."""
-        return ScatterTo.apply(self, _index_arg(index), tuple(shape), accumulate)
+        out: Tensor = ScatterTo.apply(self, _index_arg(index), tuple(shape), accumulate)
+        return out
 
     # ----- dtype and device (PyTorch's Tensor.to: a dtype, a device, both, or another tensor)
     def to(self, *args: Any, dtype: Any = None, device: Any = None, non_blocking: bool = False,
@@ -694,23 +735,8 @@ class Tensor(TensorBase):
             return self
         if self.requires_grad and _grad_mode.local.enabled and not is_floating(dtype):
             return Tensor._from_op(self.data.astype(dtype), None)  # integer results carry no gradient
-        return Cast.apply(self, dtype)
-
-    def float(self) -> Tensor:
-        """This tensor as float32 (self if it already is), like `to(tg.float32)`."""
-        return self._cast(np.dtype(np.float32))
-
-    def double(self) -> Tensor:
-        """This tensor as float64 (self if it already is), like `to(tg.float64)`."""
-        return self._cast(np.dtype(np.float64))
-
-    def long(self) -> Tensor:
-        """This tensor as int64 (self if it already is); no gradient flows through integers."""
-        return self._cast(np.dtype(np.int64))
-
-    def bool(self) -> Tensor:
-        """This tensor as booleans (self if it already is); no gradient flows through booleans."""
-        return self._cast(np.dtype(np.bool_))
+        out: Tensor = Cast.apply(self, dtype)
+        return out
 
     # ----- in-place updates: every one adds 1 to _version; with autograd it is recorded and rebased
     def zero_(self) -> Tensor:
@@ -824,14 +850,6 @@ class Tensor(TensorBase):
         """The number of elements (numel's older name)."""
         return int(self.data.size)
 
-    def half(self) -> Tensor:
-        """This tensor as float16 (self if it already is), like `to(tg.float16)`."""
-        return self._cast(np.dtype(np.float16))
-
-    def int(self) -> Tensor:
-        """This tensor as int32 (self if it already is); no gradient flows through integers."""
-        return self._cast(np.dtype(np.int32))
-
     # ----- PyTorch compatibility: shapes, copies, masks and gathers as Tensor methods
     def t(self) -> Tensor:
         """Transpose of a tensor with at most 2 dims (0-d and 1-D come back unchanged), torch.t."""
@@ -861,7 +879,8 @@ class Tensor(TensorBase):
 
     def clone(self) -> Tensor:
         """A copy of the data that stays in the graph (the gradient flows back unchanged)."""
-        return Cast.apply(self, self.data.dtype)  # astype always copies; the derivative is 1
+        out: Tensor = Cast.apply(self, self.data.dtype)  # astype always copies; the derivative is 1
+        return out
 
     def contiguous(self) -> Tensor:
         """This tensor: NumPy handles any memory layout, so there is nothing to rearrange."""
@@ -930,27 +949,33 @@ class Tensor(TensorBase):
     # ----- PyTorch compatibility: comparisons and products under PyTorch's method names
     def eq(self, other: Any) -> Tensor:
         """Elementwise self == other as a boolean tensor, broadcasting."""
-        return self == other
+        out: Tensor = self == other
+        return out
 
     def ne(self, other: Any) -> Tensor:
         """Elementwise self != other as a boolean tensor, broadcasting."""
-        return self != other
+        out: Tensor = self != other
+        return out
 
     def lt(self, other: Any) -> Tensor:
         """Elementwise self < other as a boolean tensor, broadcasting."""
-        return self < other
+        out: Tensor = self < other
+        return out
 
     def le(self, other: Any) -> Tensor:
         """Elementwise self <= other as a boolean tensor, broadcasting."""
-        return self <= other
+        out: Tensor = self <= other
+        return out
 
     def gt(self, other: Any) -> Tensor:
         """Elementwise self > other as a boolean tensor, broadcasting."""
-        return self > other
+        out: Tensor = self > other
+        return out
 
     def ge(self, other: Any) -> Tensor:
         """Elementwise self >= other as a boolean tensor, broadcasting."""
-        return self >= other
+        out: Tensor = self >= other
+        return out
 
     def equal(self, other: Tensor) -> bool:
         """True when both tensors have the same shape and the same values."""
@@ -1033,6 +1058,32 @@ class Tensor(TensorBase):
         if self.requires_grad:
             raise RuntimeError(f"Can't call {what} on Tensor that requires grad: it would leave the graph "
                                "silently. Use tensor.detach() first, e.g. tensor.detach().numpy()")
+
+    # ----- casts by dtype name, last in the class: below a `def float` (bool, int), a type checker reads
+    # `float` in an annotation as that method, so these come after every annotation that means the builtin
+    def float(self) -> Tensor:
+        """This tensor as float32 (self if it already is), like `to(tg.float32)`."""
+        return self._cast(np.dtype(np.float32))
+
+    def double(self) -> Tensor:
+        """This tensor as float64 (self if it already is), like `to(tg.float64)`."""
+        return self._cast(np.dtype(np.float64))
+
+    def long(self) -> Tensor:
+        """This tensor as int64 (self if it already is); no gradient flows through integers."""
+        return self._cast(np.dtype(np.int64))
+
+    def bool(self) -> Tensor:
+        """This tensor as booleans (self if it already is); no gradient flows through booleans."""
+        return self._cast(np.dtype(np.bool_))
+
+    def half(self) -> Tensor:
+        """This tensor as float16 (self if it already is), like `to(tg.float16)`."""
+        return self._cast(np.dtype(np.float16))
+
+    def int(self) -> Tensor:
+        """This tensor as int32 (self if it already is); no gradient flows through integers."""
+        return self._cast(np.dtype(np.int32))
 
 
 def _write_in_place(self: Tensor, what: str, other: Any, out_of_place: Callable[[Tensor], Tensor],
@@ -1169,7 +1220,8 @@ def where(condition: Any, input: Any, other: Any) -> Tensor:
     if _grad_mode.local.enabled:
         a = a.broadcast_to(shape) if a.requires_grad else a
         b = b.broadcast_to(shape) if b.requires_grad else b
-    return Where.apply(mask, a, b)
+    out: Tensor = Where.apply(mask, a, b)
+    return out
 
 
 def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
@@ -1183,7 +1235,8 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
                 first.data.shape[:axis] + first.data.shape[axis + 1:]:
             raise ValueError(f"cat: tensor {position} has shape {t.data.shape}, which does not match "
                              f"{first.data.shape} outside dim {dim}")
-    return Cat.apply(axis, *tensors)
+    out: Tensor = Cat.apply(axis, *tensors)
+    return out
 
 
 def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
@@ -1206,7 +1259,8 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     if not is_floating(input.data.dtype) and is_floating(weight.data.dtype):  # NumPy would promote silently
         raise RuntimeError(f"linear: mat1 and mat2 must have the same dtype, but got {input.data.dtype} and "
                            f"{weight.data.dtype}; convert the input with .float()")
-    return Linear.apply(input, weight, bias)
+    out: Tensor = Linear.apply(input, weight, bias)
+    return out
 
 
 def _axis(t: Tensor, axis: int) -> int:
@@ -1295,7 +1349,8 @@ _TYPE_NAMES = {np.dtype(np.float32): "FloatTensor", np.dtype(np.float64): "Doubl
 def _dtype_arg(dtype: Any, what: str) -> np.dtype:
     """`dtype` as a NumPy dtype (tg.float32, np.float32, "float32", float, ...); TypeError naming `what` if not."""
     try:
-        return np.dtype(dtype)
+        result: np.dtype = np.dtype(dtype)
+        return result
     except TypeError:
         raise TypeError(f"{what}(): {dtype!r} is neither a dtype (such as tinygrad_edu.float32) nor a device "
                         "(such as 'cpu')") from None
@@ -1325,6 +1380,6 @@ def _index_array(index: Any, t: Tensor, dim: int, what: str) -> np.ndarray:
 
 def _along(t: Tensor, dim: int, positions: np.ndarray) -> tuple[np.ndarray, ...]:
     """The fancy index that reads `positions` along `dim` and the element's own place along every other dim."""
-    grids = list(np.indices(positions.shape, sparse=True))
+    grids: list[np.ndarray] = list(np.indices(positions.shape, sparse=True))
     grids[_axis(t, dim)] = positions
     return tuple(grids)
