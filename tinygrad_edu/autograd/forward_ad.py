@@ -16,12 +16,15 @@ from __future__ import annotations
 import functools
 import weakref
 from collections.abc import Callable
-from typing import Any, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 import numpy as np
 
 from . import function
 from .function import Context, Function, TensorBase
+
+if TYPE_CHECKING:
+    from .._tensor import Tensor
 
 __all__ = ["UnpackedDualTensor", "dual_level", "enter_dual_level", "exit_dual_level", "make_dual", "unpack_dual"]
 
@@ -31,8 +34,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 class UnpackedDualTensor(NamedTuple):
     """What `unpack_dual` returns: the value (no tangent of its own) and its tangent, or None."""
 
-    primal: Any
-    tangent: Any
+    primal: Tensor
+    tangent: Tensor | None
 
 
 class _Level:
@@ -40,16 +43,20 @@ class _Level:
 
     def __init__(self, index: int) -> None:
         self.index = index
-        self.tangents: dict[int, tuple[weakref.ref, TensorBase]] = {}
+        self.tangents: dict[int, tuple[weakref.ref[TensorBase], Tensor]] = {}
 
-    def tangent_of(self, x: TensorBase) -> TensorBase | None:
+    def tangent_of(self, x: TensorBase) -> Tensor | None:
         entry = self.tangents.get(id(x))
         return entry[1] if entry is not None and entry[0]() is x else None
 
-    def set_tangent(self, x: TensorBase, tangent: TensorBase) -> None:
+    def set_tangent(self, x: TensorBase, tangent: Tensor) -> None:
         key, table = id(x), self.tangents
-        # When x is garbage collected its entry goes too, so a later tensor reusing the id starts clean.
-        table[key] = (weakref.ref(x, lambda _, key=key: table.pop(key, None)), tangent)
+
+        def forget(_: weakref.ref[TensorBase], key: int = key) -> None:
+            # When x is garbage collected its entry goes too, so a later tensor reusing the id starts clean.
+            table.pop(key, None)
+
+        table[key] = (weakref.ref(x, forget), tangent)
 
 
 _current: _Level | None = None
@@ -65,11 +72,11 @@ class Alias(Function):
         return x
 
     @staticmethod
-    def backward(ctx: Context, grad_out):
+    def backward(ctx: Context, grad_out: Tensor) -> Tensor:
         return grad_out
 
     @staticmethod
-    def jvp(ctx: Context, tangent):
+    def jvp(ctx: Context, tangent: Tensor) -> Tensor:
         return tangent
 
 
@@ -112,7 +119,7 @@ class dual_level:
         return wrapper  # type: ignore[return-value]
 
 
-def make_dual(tensor: TensorBase, tangent: TensorBase, *, level: int | None = None) -> TensorBase:
+def make_dual(tensor: Tensor, tangent: Tensor, *, level: int | None = None) -> Tensor:
     """A new tensor with `tensor`'s values (shared) carrying `tangent`; backward flows into `tensor`."""
     active = _level(level, "make_dual")
     if active is None:
@@ -130,7 +137,7 @@ def make_dual(tensor: TensorBase, tangent: TensorBase, *, level: int | None = No
     if active.tangent_of(tensor) is not None:
         raise RuntimeError("Making a dual Tensor based on a Tensor that already has a forward gradient at the same "
                            f"level {active.index} is not supported.")
-    dual = Alias.apply(tensor)  # tensor has no tangent here, so no rule runs
+    dual: Tensor = Alias.apply(tensor)  # tensor has no tangent here, so no rule runs
     if tangent.data.dtype != tensor.data.dtype:
         tangent = tangent.to(tensor.data.dtype)
     active.set_tangent(dual, tangent)
@@ -139,7 +146,7 @@ def make_dual(tensor: TensorBase, tangent: TensorBase, *, level: int | None = No
     return dual
 
 
-def unpack_dual(tensor: TensorBase, *, level: int | None = None) -> UnpackedDualTensor:
+def unpack_dual(tensor: Tensor, *, level: int | None = None) -> UnpackedDualTensor:
     """`(primal, tangent)`: the values as a tensor without tangent, and the tangent (None if it has none)."""
     active = _level(level, "unpack_dual")
     if active is None:
@@ -176,13 +183,13 @@ def _level(level: int | None, caller: str) -> _Level | None:
     return _current
 
 
-def push_tangents(ctx: Context, args: tuple[Any, ...], results: list[TensorBase]) -> None:
+def push_tangents(ctx: Context, args: tuple[Any, ...], results: list[Tensor]) -> None:
     """After one op's forward: give its outputs the tangents its `jvp` rule computes, if any input has one.
 
     A rule returns one tangent per output: a tuple of them when forward returned several (None
     for an output without one, such as indices)."""
-    level = _current
-    found = [level.tangent_of(arg) if isinstance(arg, TensorBase) else None for arg in args]  # type: ignore[union-attr]
+    level: _Level = _current  # type: ignore[assignment]  # installed as forward_rule only while a level is active
+    found = [level.tangent_of(arg) if isinstance(arg, TensorBase) else None for arg in args]
     if all(t is None for t in found):
         return
     cls = ctx.function
@@ -205,12 +212,13 @@ def push_tangents(ctx: Context, args: tuple[Any, ...], results: list[TensorBase]
         if given is None:
             continue
         checked = _checked_tangent(cls, given, result)
-        level.set_tangent(result, checked)  # type: ignore[union-attr]
+        level.set_tangent(result, checked)
         if tracer is not None:
             tracer.record(cls, args, found, result, checked)
 
 
-def _checked_tangent(cls: type, tangent: Any, result: TensorBase) -> TensorBase:
+def _checked_tangent(cls: type[Function], tangent: Tensor | np.ndarray | np.generic | float | int,
+                     result: Tensor) -> Tensor:
     """The rule's tangent as a Tensor of the output's shape and dtype, or a clear error."""
     if not isinstance(tangent, TensorBase):
         if not isinstance(tangent, np.ndarray | np.generic | float | int):

@@ -118,12 +118,13 @@ def hessian(func: Callable[..., Any], inputs: Inputs, create_graph: bool = False
             raise RuntimeError("The function given to hessian should return a single Tensor")
         if out.numel() != 1:
             raise RuntimeError("The Tensor returned by the function given to hessian should contain a single element")
-        return out.reshape(())
+        scalar: Tensor = out.reshape(())
+        return scalar
 
     def gradient(*xs: Tensor) -> tuple[Tensor, ...]:
         if outer_jacobian_strategy == "forward-mode":
             xs = tuple(x.requires_grad_(True) if x.is_leaf else x for x in xs)  # the inner pass needs a graph
-        jac = jacobian(scalar_output, xs, create_graph=True)
+        jac: tuple[Tensor, ...] = jacobian(scalar_output, xs, create_graph=True)  # one entry per input: a tuple
         check_requires_grad(jac, "jacobian", strict)
         return jac
 
@@ -206,6 +207,7 @@ def _jacobian_by_columns(func: Callable[..., Any], inputs: tuple[Tensor, ...],
                          strict: bool) -> tuple[bool, tuple[Tensor, ...], list[list[Tensor]]]:
     """Forward mode: one forward pass per input element, that element's tangent set to 1."""
     columns: list[list[list[Tensor]]] | None = None
+    outputs: tuple[Tensor, ...]
     outputs_tuple, outputs = False, ()
     with dual_level():
         for k, x in enumerate(inputs):

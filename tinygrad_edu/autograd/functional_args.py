@@ -42,8 +42,9 @@ def unpack(result: Any, was_tuple: bool | tuple[bool, bool]) -> Any:
 def fresh(inputs: Sequence[Tensor], create_graph: bool, need_graph: bool) -> tuple[Tensor, ...]:
     """New tensor objects for the inputs, so they differ from the same tensors captured by func:
     a differentiable alias when create_graph keeps their history, a detached leaf otherwise."""
-    return tuple(Alias.apply(x) if create_graph and x.requires_grad else x.detach().requires_grad_(need_graph)
-                 for x in inputs)
+    fresh_inputs: tuple[Tensor, ...] = tuple(
+        Alias.apply(x) if create_graph and x.requires_grad else x.detach().requires_grad_(need_graph) for x in inputs)
+    return fresh_inputs
 
 
 def finish(tensors: Sequence[Tensor], create_graph: bool) -> tuple[Tensor, ...]:
@@ -51,7 +52,7 @@ def finish(tensors: Sequence[Tensor], create_graph: bool) -> tuple[Tensor, ...]:
     return tuple(tensors) if create_graph else tuple(t.detach() for t in tensors)
 
 
-def validated_v(v: Any, like: tuple[Tensor, ...], like_tuple: bool, caller: str,
+def validated_v(v: Tensor | tuple[Tensor, ...], like: tuple[Tensor, ...], like_tuple: bool, caller: str,
                  create_graph: bool) -> tuple[Tensor, ...]:
     _, v = as_tuple(v, "v", caller)
     v = fresh(v, create_graph, need_graph=False)
@@ -66,8 +67,9 @@ def validated_v(v: Any, like: tuple[Tensor, ...], like_tuple: bool, caller: str,
     return v
 
 
-def gradients_of(outputs: Sequence[Tensor | None], inputs: Sequence[Tensor], grad_outputs: Sequence[Tensor] | None,
-           create_graph: bool, retain_graph: bool | None = None) -> tuple[Tensor | None, ...]:
+def gradients_of(outputs: Sequence[Tensor | None], inputs: Sequence[Tensor],
+                 grad_outputs: Sequence[Tensor | None] | None, create_graph: bool,
+                 retain_graph: bool | None = None) -> tuple[Tensor | None, ...]:
     """autograd.grad over the outputs that require grad (None outputs skipped); None per unused input."""
     if grad_outputs is None:
         grad_outputs = (None,) * len(outputs)
