@@ -1,6 +1,6 @@
 """Anomaly mode: find the forward line behind a NaN gradient (torch.autograd.detect_anomaly).
 
-Layer L1 (stdlib and NumPy only). While it is on, `Function.apply` stores the Python traceback of
+Layer L1 (stdlib and NumPy only at run time). While it is on, `Function.apply` stores the Python traceback of
 every recorded op on its node, and the engine checks every gradient a backward returns: the
 first NaN raises a RuntimeError naming the backward function and the output index, followed by
 the traceback of the forward call that created the node. Off (the default), the cost is one
@@ -10,9 +10,12 @@ PyTorch. See docs/architecture.md ("Anomaly mode").
 from __future__ import annotations
 
 import traceback
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from .function import Context
 
 enabled = False
 
@@ -48,7 +51,7 @@ def forward_stack() -> str:
     return "".join(traceback.format_list(frames[-8:]))
 
 
-def check_gradients(node: Any, input_grads: tuple[Any, ...]) -> None:
+def check_gradients(node: Context, input_grads: tuple[Any, ...]) -> None:
     """Raise if a gradient returned by `node`'s backward holds NaN, as PyTorch words it."""
     for index, grad in enumerate(input_grads):
         if grad is None:
