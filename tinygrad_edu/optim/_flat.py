@@ -101,7 +101,8 @@ class FlatGroup:
     def step(self, update: UpdateRule, group: dict[str, Any], states: dict[Tensor, dict[str, Any]]) -> None:
         """Gather parameters and gradients, run the rule once, copy the parameters back."""
         np.concatenate([p.data for p in self.params], axis=None, out=self.param_buffer)
-        np.concatenate([p.grad.data for p in self.params], axis=None, out=self.grad_buffer)
+        # Every parameter here has a .grad: flat_candidates admits no other.
+        np.concatenate([p.grad.data for p in self.params], axis=None, out=self.grad_buffer)  # type: ignore[union-attr]
         update(group, self.param_buffer, self.grad_buffer, self.state, self.work)
         for p, updated in zip(self.params, self.param_views):
             np.copyto(p.data, updated)
