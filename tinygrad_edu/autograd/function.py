@@ -1,6 +1,7 @@
 """Function and Context: how one operation becomes one node of the autograd graph.
 
-Layer L1: imports only `_grad_mode`, `anomaly` and NumPy, never `_tensor.py`. `Function.apply` is
+Layer L1: imports only `_grad_mode`, `anomaly` and NumPy, never `_tensor.py` (the type checker
+alone reads `Tensor`, as what the protocol builds). `Function.apply` is
 the one place where a graph node is recorded. It unwraps Tensor arguments to their NumPy arrays,
 runs `forward` on arrays (one array, or a tuple of arrays for several outputs), and, when some
 input requires grad and grad mode is on, keeps a `Context` (the node) as the `grad_fn` of every
@@ -12,23 +13,27 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .. import _grad_mode
 from . import anomaly
 
+if TYPE_CHECKING:
+    from .._tensor import Tensor
+
 # Forward-mode AD: while a `forward_ad.dual_level()` is active, the function that pushes tangents
 # through each new node (set and restored by forward_ad.py, so this file need not import it).
-forward_rule: Callable[[Context, tuple[Any, ...], list[TensorBase]], None] | None = None
+forward_rule: Callable[[Context, tuple[Any, ...], list[Tensor]], None] | None = None
 
 
 class TensorBase:
     """The fields of a Tensor that the graph machinery reads; `tensor.Tensor` adds the math.
 
     The engine's whole protocol with Tensor: these fields, plus `_from_op(array, grad_fn,
-    output_nr=0)` (wrap an array without copying), `+` (sum two gradients) and `.to(dtype)`.
+    output_nr=0)` (wrap an array without copying), `+` (sum two gradients), `.to(dtype)` and
+    (for forward mode) `.broadcast_to(shape)`, declared below for the type checker only.
     `_version_counter` is a one-element list shared by a tensor and its views; in-place ops add 1.
     Living here lets `Function.apply` recognise tensors with one `isinstance` and build its
     outputs without importing `_tensor.py`.
@@ -36,14 +41,28 @@ class TensorBase:
 
     __slots__ = ("data", "_grad", "requires_grad", "grad_fn", "name", "output_nr", "_version_counter", "_hooks",
                  "__weakref__")
+    data: np.ndarray[tuple[int, ...], np.dtype[Any]]  # any dtype; the shape a tuple of ints
+    _grad: TensorBase | None
+    requires_grad: bool
+    grad_fn: Context | None
+    name: str | None
+    output_nr: int
+    _version_counter: list[int]
+    _hooks: list[Callable[[Any], Any]] | None
+
+    if TYPE_CHECKING:  # what tensor.Tensor supplies; declared here so the engine is checked against it
+        def _from_op(self, array: np.ndarray, grad_fn: Context | None, output_nr: int = 0) -> Tensor: ...
+        def __add__(self, other: TensorBase, /) -> Tensor: ...
+        def to(self, dtype: np.dtype, /) -> Tensor: ...
+        def broadcast_to(self, shape: tuple[int, ...], /) -> Tensor: ...
 
     @property
-    def grad(self) -> Any:
+    def grad(self) -> TensorBase | None:
         """The accumulated gradient (a Tensor of this tensor's shape and dtype), or None."""
         return self._grad
 
     @grad.setter
-    def grad(self, value: Any) -> None:
+    def grad(self, value: TensorBase | None) -> None:
         # As in PyTorch: a gradient that cannot belong to this tensor is refused when assigned,
         # not later inside an optimizer step that would broadcast it silently.
         if value is not None:
@@ -87,20 +106,28 @@ class Context:
     # Class-level defaults: an op recorded under no_grad pays for one attribute, not ten.
     args: tuple[Any, ...] = ()
     needs_input_grad: tuple[bool, ...] = ()
-    next_edges: tuple[Any, ...] = ()
-    versions: tuple[int, ...] = ()
+    next_edges: tuple[tuple[Context | None, int] | None, ...] = ()
+    versions: tuple[int | None, ...] = ()  # None for an argument that is not a Tensor
     output_arrays: tuple[np.ndarray, ...] = ()
     freed = False
     materialize_grads = True
     non_differentiable: tuple[int, ...] = ()
     saved: tuple[Any, ...] = ()
     marked: tuple[np.ndarray, ...] = ()
-    retained: dict[int, Any] | None = None   # output_nr -> weakref of a tensor that called retain_grad()
-    hooks: dict[int, list[Any]] | None = None  # output_nr -> hooks registered on that output
+    retained: dict[int, weakref.ref[Tensor]] | None = None  # output_nr -> a tensor that called retain_grad()
+    hooks: dict[int, list[Callable[[Any], Any]]] | None = None  # output_nr -> hooks registered on that output
     creation_stack: str | None = None  # the forward traceback, recorded in anomaly mode only
+    # Set by remember_outputs, per output: the tensor (held weakly), its version counter, its version then.
+    output_refs: list[weakref.ref[Tensor]]
+    output_counters: list[list[int]]
+    output_versions: list[int]
 
     def __init__(self, function: type[Function]) -> None:
         self.function = function
+
+    if TYPE_CHECKING:  # forward may keep any value on ctx as a plain attribute (ctx.axis = ...), as in PyTorch
+        def __getattr__(self, name: str) -> Any: ...
+        def __setattr__(self, name: str, value: Any) -> None: ...
 
     # ----- what forward may call
     def save_for_backward(self, *values: Any) -> None:
@@ -127,13 +154,13 @@ class Context:
         return self.args
 
     @property
-    def outputs(self) -> tuple[TensorBase, ...]:
+    def outputs(self) -> tuple[Tensor, ...]:
         """The forward results as Tensors whose grad_fn is this node (the same object each time)."""
         self._check_not_freed("outputs")
         return tuple(self._output(i) for i in range(len(self.output_arrays)))
 
     @property
-    def output(self) -> TensorBase:
+    def output(self) -> Tensor:
         """The forward result of a one-output Function (use `outputs` when there are several)."""
         self._check_not_freed("output")
         if len(self.output_arrays) != 1:
@@ -155,13 +182,14 @@ class Context:
     def _find_tensor(self, array: Any) -> TensorBase | None:
         for position, x in enumerate(self.args):
             if isinstance(x, TensorBase) and x.data is array:
-                return self.inputs[position]
+                checked: TensorBase = self.inputs[position]  # x itself, after the version check
+                return checked
         for index, out in enumerate(self.output_arrays):
             if out is array:
                 return self._output(index)
         return None
 
-    def _output(self, index: int) -> TensorBase:
+    def _output(self, index: int) -> Tensor:
         # Outputs are held weakly (an output holds its grad_fn strongly: no cycle). Rebuilt if the
         # user dropped it, sharing the original version counter, so one object exists at a time.
         tensor = self.output_refs[index]()
@@ -207,6 +235,8 @@ class Context:
     # ----- what Function.apply calls
     def record_inputs(self, args: tuple[Any, ...], needs: list[bool]) -> None:
         """Remember each input, where its gradient goes, and its version now."""
+        edges: list[tuple[Context | None, int] | None]
+        versions: list[int | None]
         edges, versions = [], []
         for position, x in enumerate(args):
             if not needs[position]:
@@ -221,10 +251,11 @@ class Context:
         if anomaly.enabled:
             self.creation_stack = anomaly.forward_stack()
 
-    def record_outputs(self, arrays: tuple[np.ndarray, ...], first: TensorBase, view_of: TensorBase | None) -> list:
+    def record_outputs(self, arrays: tuple[np.ndarray, ...], first: TensorBase,
+                       view_of: TensorBase | None) -> list[Tensor]:
         """One Tensor per output array, each knowing this node and its output index."""
         marked = self.marked
-        tensors = []
+        tensors: list[Tensor] = []
         for index, array in enumerate(arrays):
             differentiable = not marked or not any(array is m for m in marked)
             out = first._from_op(array, self if differentiable else None, index)
@@ -236,8 +267,11 @@ class Context:
         self.remember_outputs(tensors)
         return tensors
 
-    def remember_outputs(self, tensors: list[TensorBase]) -> None:
+    def remember_outputs(self, tensors: list[Tensor]) -> None:
         """Hold the outputs weakly, with the version each had when made (their arrays strongly)."""
+        refs: list[weakref.ref[Tensor]]
+        counters: list[list[int]]
+        versions: list[int]
         refs, counters, versions = [], [], []
         for out in tensors:
             refs.append(weakref.ref(out))
