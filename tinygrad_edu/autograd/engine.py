@@ -1,16 +1,17 @@
 """The backward engine: order the graph, then walk it once from the outputs to the leaves.
 
 Layer L1: sees tensors only through the protocol written down on `TensorBase`; never imports
-`_tensor.py`. `topological_sort` is an iterative depth-first search (no recursion limit on deep
-graphs). `run_backward` collects, per node, one gradient per output (fan-in is summed), calls the
-node's `backward`, checks each gradient's shape and hands it along its edge `(node, output_nr)`.
+`_tensor.py` at run time (only the type checker reads the name `Tensor`). `topological_sort` is an
+iterative depth-first search (no recursion limit on deep graphs). `run_backward` collects, per
+node, one gradient per output (fan-in is summed), calls the node's `backward`, checks each
+gradient's shape and hands it along its edge `(node, output_nr)`.
 Every finished gradient a user can see (a leaf's `.grad`, a retained one, a `grad()` result)
 lands through one function, `deliver`. See docs/architecture.md.
 """
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -18,6 +19,9 @@ from .. import _grad_mode
 from . import anomaly
 from .function import Context, TensorBase
 from .hooks import run_tensor_hooks
+
+if TYPE_CHECKING:
+    from .._tensor import Tensor
 
 # A recorder set by tinygrad_edu.trace.trace_backward() (layer L4) while its block runs; None otherwise.
 tracer: Any = None
@@ -68,8 +72,9 @@ class Run:
     def __init__(self, create_graph: bool, wanted: Sequence[TensorBase] | None) -> None:
         self.create_graph = create_graph
         # grad(): the result per wanted tensor (by id), and the non-leaf ones by (node, output_nr).
-        self.captured = None if wanted is None else {id(x): None for x in wanted}
-        self.wanted_outputs = {} if wanted is None else {(x.grad_fn, x.output_nr): x for x in wanted if x.grad_fn}
+        self.captured: dict[int, Any] | None = None if wanted is None else {id(x): None for x in wanted}
+        self.wanted_outputs: dict[tuple[Context, int], TensorBase] = \
+            {} if wanted is None else {(x.grad_fn, x.output_nr): x for x in wanted if x.grad_fn}
         self.owned: set[int] = set()  # ids of arrays already handed out as some .grad
         # Leaves with hooks: their gradients are summed first, so each hook sees the total once.
         self.hooked_leaves: dict[int, list[Any]] = {}
@@ -88,6 +93,7 @@ def run_backward(roots: Sequence[TensorBase], root_grads: Sequence[TensorBase], 
         else:
             hand_on(grads, root.grad_fn, root.output_nr, grad)
     trace = tracer if tracer is None else tracer.start_run(roots, root_grads, order, grads, run, retain_graph)
+    flows: list[tuple[int, TensorBase, str]] | None  # per node, for the tracer: (input index, gradient, event)
     previous_mode, _grad_mode.local.enabled = _grad_mode.local.enabled, create_graph  # plain backward records nothing
     try:
         for node in order:
@@ -150,9 +156,8 @@ def arrived(run: Run, node: Context, waiting: list[Any]) -> tuple[Any, ...]:
 
 def call_backward(node: Context, grad_outputs: tuple[Any, ...]) -> tuple[Any, ...]:
     """Run the node's backward; one gradient (or None) per forward argument."""
-    input_grads = node.function.backward(node, *grad_outputs)
-    if type(input_grads) is not tuple:
-        input_grads = (input_grads,)
+    returned = node.function.backward(node, *grad_outputs)
+    input_grads: tuple[Any, ...] = returned if type(returned) is tuple else (returned,)
     if len(input_grads) != len(node.args):
         raise RuntimeError(f"{node.function.__name__}.backward returned {len(input_grads)} gradients for "
                            f"{len(node.args)} forward arguments (return None for arguments without one)")
@@ -161,9 +166,9 @@ def call_backward(node: Context, grad_outputs: tuple[Any, ...]) -> tuple[Any, ..
     return input_grads
 
 
-def checked_gradient(node: Context, index: int, grad: Any) -> TensorBase:
+def checked_gradient(node: Context, index: int, grad: Tensor | np.ndarray | np.generic | float | int) -> Tensor:
     """A gradient as a Tensor of exactly the input's shape and dtype, or a clear error."""
-    x = node.args[index]
+    x: TensorBase = node.args[index]  # an input that needs a gradient is a tensor
     if isinstance(grad, TensorBase) and grad.data.shape == x.data.shape and grad.data.dtype == x.data.dtype:
         return grad
     if not isinstance(grad, TensorBase):
@@ -231,7 +236,7 @@ def backward(tensors: TensorBase | Sequence[TensorBase], grad_tensors: Any = Non
 
 def grad(outputs: TensorBase | Sequence[TensorBase], inputs: TensorBase | Sequence[TensorBase],
          grad_outputs: Any = None, retain_graph: bool | None = None, create_graph: bool = False,
-         allow_unused: bool = False) -> tuple[TensorBase | None, ...]:
+         allow_unused: bool = False) -> tuple[Tensor | None, ...]:
     """Return d(outputs)/d(inputs) without touching any `.grad` (torch.autograd.grad)."""
     roots, root_grads = _roots_and_grads(outputs, grad_outputs, "grad")
     wanted = [inputs] if isinstance(inputs, TensorBase) else list(inputs)
@@ -242,7 +247,8 @@ def grad(outputs: TensorBase | Sequence[TensorBase], inputs: TensorBase | Sequen
             raise RuntimeError(f"grad(): inputs[{position}] (shape {x.data.shape}) does not require grad")
     keep = create_graph if retain_graph is None else retain_graph
     captured = run_backward(roots, root_grads, keep, create_graph, wanted=wanted)
-    result = []
+    assert captured is not None  # with `wanted`, run_backward collects the gradients instead of filling .grad
+    result: list[Tensor | None] = []
     for position, x in enumerate(wanted):
         value = captured[id(x)]
         if value is None and not allow_unused:

@@ -1,6 +1,6 @@
 """Forward-mode AD (torch.autograd.forward_ad): a tangent travels forward next to each value.
 
-Layer L1: imports only `autograd.function`, never `_tensor.py`. Inside `with dual_level():`,
+Layer L1: imports only `autograd.function`, never `_tensor.py` at run time. Inside `with dual_level():`,
 `make_dual(x, v)` gives x a tangent v; every op then computes, next to its value, the tangent of
 its output from the tangents of its inputs with the op's `jvp(ctx, *tangents)` rule, so
 `unpack_dual(f(make_dual(x, v))).tangent` is the Jacobian-vector product J v after one pass.
