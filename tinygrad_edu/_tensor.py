@@ -20,7 +20,7 @@ from . import _grad_mode, return_types
 from ._dtypes import get_default_dtype, is_floating, to_array
 from .device import CPU, check_device, device, is_device
 from .autograd import engine, forward_ad
-from .autograd.function import TensorBase
+from .autograd.function import Function, TensorBase
 from .autograd.hooks import RemovableHandle, add_hook
 from .ops.elementwise import (Abs, Add, Cast, Clip, Cos, Div, Exp, LeakyReLU, Log, Maximum, Minimum, Mul, Neg,
                               Pow, ReLU, Sigmoid, Sin, Softplus, Sqrt, Sub, Tanh, Where)
@@ -1146,17 +1146,19 @@ def _as_tensor(value: Any, like: Tensor) -> Tensor:
     return Tensor._from_op(to_array(value, copy=False), None)
 
 
-def _binary(self: Tensor, other: Any, op: type, reflected: bool) -> Tensor:
+def _binary(self: Tensor, other: Any, op: type[Function], reflected: bool) -> Tensor:
     """Apply a two-input op with NumPy broadcasting, made explicit in the graph."""
     if isinstance(other, Tensor) and not reflected:
         x, y = self.data, other.data
         if x.shape == y.shape and x.dtype == y.dtype and (op is not Div or is_floating(x.dtype)):
-            return op.apply(self, other)  # the common case first: nothing to convert or broadcast
+            out: Tensor = op.apply(self, other)  # the common case first: nothing to convert or broadcast
+            return out
     if type(other) is float or type(other) is int:
         if not is_floating(self.data.dtype) and (type(other) is float or op is Div):
             self = self._cast(get_default_dtype())  # int / int is a float of the default dtype, as in PyTorch
         # A Python number stays a plain argument: no array to build, no gradient to compute.
-        return op.apply(other, self) if reflected else op.apply(self, other)
+        out = op.apply(other, self) if reflected else op.apply(self, other)
+        return out
     if not isinstance(other, Tensor):
         other = _as_tensor(float(other) if isinstance(other, np.floating) else other, self)
         if other.data.ndim == 0 and type(other.data.item()) in (int, float):
@@ -1168,7 +1170,8 @@ def _binary(self: Tensor, other: Any, op: type, reflected: bool) -> Tensor:
         a, b = _float_wins(a, b)
     if a.data.shape != b.data.shape and _grad_mode.local.enabled:
         a, b = _broadcast_pair(a, b, op)
-    return op.apply(a, b)
+    out = op.apply(a, b)
+    return out
 
 
 def _float_wins(a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
@@ -1182,7 +1185,7 @@ def _float_wins(a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
     return a, b
 
 
-def _broadcast_pair(a: Tensor, b: Tensor, op: type) -> tuple[Tensor, Tensor]:
+def _broadcast_pair(a: Tensor, b: Tensor, op: type[Function]) -> tuple[Tensor, Tensor]:
     """Broadcast the operands that require grad, so each op's backward sees one shape."""
     try:
         shape = np.broadcast_shapes(a.data.shape, b.data.shape)
