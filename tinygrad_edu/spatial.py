@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -25,7 +25,9 @@ from ._tensor import Tensor
 __all__ = ["conv1d", "conv2d", "unfold", "fold", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d",
            "adaptive_max_pool2d", "pad", "dropout2d"]
 
-_PAD_MODES = {"constant": None, "reflect": "reflect", "replicate": "edge", "circular": "wrap"}
+# torch's padding modes and the np.pad mode that reads the same values ("constant" is Pad's own)
+_PAD_MODES: dict[str, Literal["reflect", "edge", "wrap"] | None] = {
+    "constant": None, "reflect": "reflect", "replicate": "edge", "circular": "wrap"}
 
 
 def pair(value: Any, name: str, minimum: int = 0) -> Pair:
@@ -285,6 +287,7 @@ def adaptive_max_pool2d(input: Tensor, output_size: Any, return_indices: bool = 
     x, unbatched = _batched(input, "adaptive_max_pool2d")
     size = _adaptive_size(x, output_size)
     h, w = x.shape[2:]
+    result: Tensor | tuple[Tensor, Tensor]  # (values, indices) when return_indices
     if h % size[0] == 0 and w % size[1] == 0:
         result = max_pool2d(x, (h // size[0], w // size[1]), return_indices=return_indices)
     else:
@@ -307,7 +310,9 @@ def adaptive_max_pool2d(input: Tensor, output_size: Any, return_indices: bool = 
             result = out, Tensor(row * w + column)
     if not unbatched:
         return result
-    return (result[0].squeeze(0), Tensor(result[1].data[0])) if return_indices else result.squeeze(0)
+    if isinstance(result, tuple):
+        return result[0].squeeze(0), Tensor(result[1].data[0])
+    return result.squeeze(0)
 
 
 def pad(input: Tensor, pad: Any, mode: str = "constant", value: float | None = None) -> Tensor:
@@ -332,17 +337,18 @@ def pad(input: Tensor, pad: Any, mode: str = "constant", value: float | None = N
         if any(s.stop <= s.start for s in crop):
             raise RuntimeError(f"pad: negative padding {pad!r} removes every element of input of shape {input.shape}")
         input = input[crop]
-    widths = tuple((max(b, 0), max(a, 0)) for b, a in widths)
-    if mode == "constant":
-        return Pad.apply(input, widths, 0.0 if value is None else value) if any(map(any, widths)) else input
-    for axis, (before, after) in enumerate(widths):
+    growth = tuple((max(b, 0), max(a, 0)) for b, a in widths)
+    numpy_mode = _PAD_MODES[mode]
+    if numpy_mode is None:  # "constant"
+        return Pad.apply(input, growth, 0.0 if value is None else value) if any(map(any, growth)) else input
+    for axis, (before, after) in enumerate(growth):
         if before == after == 0:
             continue
         n = input.shape[axis]
         if (mode == "reflect" and max(before, after) >= n) or (mode == "circular" and max(before, after) > n):
             raise RuntimeError(f"pad: padding ({before}, {after}) is too large for dimension {axis} of size {n} "
                                f"in mode {mode!r}")
-        index = np.pad(np.arange(n), (before, after), mode=_PAD_MODES[mode])
+        index = np.pad(np.arange(n), (before, after), mode=numpy_mode)
         input = input[(slice(None),) * axis + (index,)]
     return input
 

@@ -83,13 +83,14 @@ class ConvNd(Module):
 
     def _padded(self, input: Tensor) -> tuple[Tensor, Any]:
         """The input padded by padding_mode (if not zeros) and the padding left for the convolution."""
-        if self.padding_mode == "zeros" or self.padding == "valid":
-            return input, self.padding
-        if self.padding == "same":  # the odd one out goes to the end, as for zero padding
+        padding = self.padding
+        if self.padding_mode == "zeros" or padding == "valid":
+            return input, padding
+        if isinstance(padding, str):  # "same": the odd one out goes to the end, as for zero padding
             totals = [d * (k - 1) for d, k in zip(self.dilation, self.kernel_size)]
             sizes = [size for total in reversed(totals) for size in (total // 2, total - total // 2)]
         else:
-            sizes = [p for p in reversed(self.padding) for _ in (0, 1)]
+            sizes = [p for p in reversed(padding) for _ in (0, 1)]
         return F.pad(input, tuple(sizes), mode=self.padding_mode), 0
 
     def extra_repr(self) -> str:

@@ -9,9 +9,14 @@ Each `jvp` (forward mode) gets None as the tangent of such a plain-number operan
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from ..autograd.function import Context, Function, TensorBase
+
+if TYPE_CHECKING:
+    from .._tensor import Tensor
 
 
 class Add(Function):
@@ -119,6 +124,7 @@ class Pow(Function):
 
     @staticmethod
     def backward(ctx: Context, grad_out):
+        a: Tensor | float  # the base of 2 ** x is a plain number
         a, b = ctx.inputs
         needs_a, needs_b = ctx.needs_input_grad
         grad_a = grad_out * b * a ** (b - 1) if needs_a else None
@@ -130,6 +136,7 @@ class Pow(Function):
     @staticmethod
     def jvp(ctx: Context, ta, tb):
         """d(a^b) = b a^(b-1) da + a^b log(a) db"""
+        a: Tensor | float
         a, b = ctx.inputs
         via_a = ta * b * a ** (b - 1) if ta is not None else None
         if tb is not None:  # the base may be a plain number (2 ** x), which has no .log()
