@@ -555,10 +555,10 @@ class Tensor(TensorBase):
         return Tensor._from_op(np.asarray(np.argmin(self.data, axis=axis, keepdims=bool(keepdim or keepdims))), None)
 
     # ----- comparisons (boolean results, never differentiable)
-    def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
+    def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]  # elementwise, as torch: a Tensor, not a bool
         return _compare(np.equal, self, other)
 
-    def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
+    def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]  # elementwise, as torch: a Tensor, not a bool
         return _compare(np.not_equal, self, other)
 
     def __lt__(self, other: Any) -> Tensor:
