@@ -5,9 +5,11 @@ with OH = (H + 2 pad - dil (kh - 1) - 1) // stride + 1. Every window of x is a s
 (`windows`, no copy); copying the views into a matrix is im2col, PyTorch's `unfold`:
     cols[n, c kh kw, oh OW + ow] = x_padded[n, c, oh stride + i dil, ow stride + j dil]
 so the convolution (a cross-correlation, as in PyTorch and the book) is one matrix product,
-    y = W cols + b            W: (F, C kh kw),  cols: (N, C kh kw, OH OW),
-batched over the samples (and the groups), which leaves y in (N, F, OH, OW) order already.
-A product's gradients are products again:
+    y = W cols + b            W: (F, C kh kw),  cols: (C kh kw, N OH OW),
+Conv2d copies the windows in the book's layout (C kh kw, N OH OW), so that both gradients
+are single products over all N OH OW positions; the forward multiplies each sample's block
+of columns (a view), which leaves y in (N, F, OH, OW) order. A product's gradients are
+products again (dy transposed once to (F, N OH OW)):
     dW = dy cols^T            (the input correlated with the output gradient)
     dcols = W^T dy, dx = col2im(dcols)
 col2im (`fold`) adds every column back into the window it came from, so overlapping windows
@@ -129,9 +131,11 @@ class Conv2d(Function):
         f, c_group, kh, kw = weight.shape
         view = windows(pad_spatial(x, padding), (kh, kw), stride, dilation)
         oh, ow = view.shape[-2:]
-        cols = view.reshape(n, groups, c_group * kh * kw, oh * ow)  # im2col (unfold's layout): the one copy
+        # im2col in the book's layout (C kh kw, N OH OW), the one copy: dW below is then one GEMM
+        cols = view.transpose(1, 2, 3, 0, 4, 5).reshape(groups, c_group * kh * kw, n * oh * ow)
         ctx.cols = cols
-        out = np.matmul(weight.reshape(groups, f // groups, -1), cols)  # (N, G, F/G, L): one GEMM per sample
+        per_sample = cols.reshape(groups, -1, n, oh * ow).transpose(2, 0, 1, 3)  # (N, G, C/G kh kw, L), a view
+        out = np.matmul(weight.reshape(groups, f // groups, -1), per_sample)  # one GEMM per sample: y in (N, F) order
         if bias is not None:
             out += bias.reshape(groups, f // groups, 1)
         return out.reshape(n, f, oh, ow)
@@ -142,19 +146,21 @@ class Conv2d(Function):
         needs_x, needs_weight, needs_bias = ctx.needs_input_grad[:3]
         n, f, oh, ow = grad_out.shape
         kh, kw = weight.shape[2:]
-        dy = grad_out.reshape(n, groups, f // groups, oh * ow)
+        dy = grad_out.transpose(0, 1).reshape(groups, f // groups, n * oh * ow)  # (G, F/G, N L): dy's one copy
         grad_x = grad_weight = grad_bias = None
         if needs_x:
-            dcols = weight.reshape(groups, f // groups, -1).transpose(1, 2) @ dy  # (N, G, C/G kh kw, L)
-            grad_x = Fold.apply(dcols.reshape(n, -1, oh * ow), x.shape[-2:], (kh, kw), dilation, padding, stride)
+            dcols = weight.reshape(groups, f // groups, -1).transpose(1, 2) @ dy  # (G, C/G kh kw, N L)
+            dcols = dcols.reshape(-1, n, oh * ow).transpose(0, 1)  # fold's (N, C kh kw, L), a view
+            grad_x = Fold.apply(dcols, x.shape[-2:], (kh, kw), dilation, padding, stride)
         if needs_weight:
             if _grad_mode.local.enabled:  # create_graph: cols as a function of x, so d(dW)/dx exists
-                cols = Unfold.apply(x, (kh, kw), dilation, padding, stride).reshape(n, groups, -1, oh * ow)
+                cols = Unfold.apply(x, (kh, kw), dilation, padding, stride).transpose(0, 1)
+                cols = cols.reshape(groups, -1, n * oh * ow)
             else:
                 cols = x._from_op(ctx.cols, None)
-            grad_weight = (dy @ cols.transpose(2, 3)).sum(0).reshape(weight.shape)
+            grad_weight = (dy @ cols.transpose(1, 2)).reshape(weight.shape)  # one GEMM over N OH OW
         if needs_bias:
-            grad_bias = dy.sum((0, 3)).reshape(f)
+            grad_bias = dy.sum(2).reshape(f)
         return grad_x, grad_weight, grad_bias, None, None, None, None
 
     @staticmethod
