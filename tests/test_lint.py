@@ -1,9 +1,9 @@
 """Static checks run with the suite, so a landing that breaks them fails like any other test.
 
-ruff (rules in pyproject.toml) over the whole repository, mypy over the modules pyproject.toml
-lists, and `mkdocs build --strict` (mkdocs.yml: the guide pages plus the API reference generated
-from the docstrings). The tools are dev/docs extras; without them the checks are skipped, and
-`make test` / `.ci/run` install them.
+ruff (rules in pyproject.toml) over the whole repository, mypy over the whole package (strict
+for the modules pyproject.toml's override names), and `mkdocs build --strict` (mkdocs.yml: the
+guide pages plus the API reference generated from the docstrings). The tools are dev/docs
+extras; without them the checks are skipped, and `make test` / `.ci/run` install them.
 """
 import os
 import shutil
@@ -37,8 +37,8 @@ def test_docs_site_builds_strictly(tmp_path):
     assert (tmp_path / "site" / "api" / "tensor" / "index.html").is_file()
 
 
-def test_mypy_is_clean_on_the_typed_modules():
-    """mypy with pyproject.toml's [tool.mypy]: the listed modules, strict where the overrides say so."""
+def test_mypy_is_clean_on_the_package():
+    """mypy with pyproject.toml's [tool.mypy]: the whole package, strict where the overrides say so."""
     pytest.importorskip("mypy")
     result = subprocess.run([sys.executable, "-m", "mypy", "--cache-dir", str(ROOT / ".mypy_cache" / "package")],
                             cwd=ROOT, capture_output=True, text=True)
