@@ -4,8 +4,8 @@
 
 Wall and CPU time of a 20-microsecond op move by half on a shared machine; the number of
 instructions the interpreter executes for it does not. Each case runs in a fresh interpreter
-under `valgrind --tool=callgrind` twice, with 0 and with `repeats` iterations, and the difference
-divided by `repeats` is the cost of one iteration (imports and setup cancel). Needs valgrind;
+under `valgrind --tool=callgrind` with `repeats` iterations; the count of one run with none (imports
+and setup) is subtracted and the rest divided by `repeats`. Needs valgrind;
 slow (about a minute per case), so it is a tool for comparing two versions of the code, not
 part of `make bench`.
 """
@@ -20,9 +20,32 @@ import sys
 CASES = {
     "a + b, forward + backward": "(a + b).backward(); a.grad = b.grad = None",
     "a + b under no_grad": "with tg.no_grad(): a + b",
+    "a + b recorded (forward only)": "a + b",
+    "20 multiplications + sum, forward + backward": "chain(a).backward(); a.grad = None",
+    "tiny 3-layer MLP step (Linear, ReLU, cross_entropy, SGD)": "step()",
 }
-SETUP = ("import tinygrad_edu as tg\na = tg.tensor([1.0], requires_grad=True)\n"
-         "b = tg.tensor([2.0], requires_grad=True)\n")
+SETUP = """\
+import numpy as np
+import tinygrad_edu as tg
+a = tg.tensor([1.0], requires_grad=True)
+b = tg.tensor([2.0], requires_grad=True)
+
+def chain(x):
+    for _ in range(20):
+        x = x * 1.0000001
+    return x.sum()
+
+tg.manual_seed(0)
+net = tg.nn.Sequential(tg.nn.Linear(4, 4), tg.nn.ReLU(), tg.nn.Linear(4, 4), tg.nn.ReLU(), tg.nn.Linear(4, 3))
+opt = tg.optim.SGD(net.parameters(), lr=0.01)
+images = tg.tensor(np.random.default_rng(0).standard_normal((2, 4)), dtype=tg.float32)
+labels = tg.tensor([0, 2])
+
+def step():
+    opt.zero_grad()
+    tg.nn.functional.cross_entropy(net(images), labels).backward()
+    opt.step()
+"""
 
 
 def instructions(body: str, repeats: int) -> int:
@@ -37,10 +60,15 @@ def instructions(body: str, repeats: int) -> int:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=2000)
+    parser.add_argument("--cases", default="", help="comma-separated case numbers (1-based); all by default")
     args = parser.parse_args(argv)
+    chosen = {int(n) for n in args.cases.split(",") if n} or set(range(1, len(CASES) + 1))
+    baseline = instructions("pass", 0)  # imports and setup, the same for every case
     print("| op | instructions per call |\n|---|---|")
-    for name, body in CASES.items():
-        per_call = (instructions(body, args.repeats) - instructions(body, 0)) / args.repeats
+    for number, (name, body) in enumerate(CASES.items(), start=1):
+        if number not in chosen:
+            continue
+        per_call = (instructions(body, args.repeats) - baseline) / args.repeats
         print(f"| {name} | {per_call:,.0f} |", flush=True)
 
 

@@ -1126,7 +1126,7 @@ def _write_in_place(self: Tensor, what: str, other: Any, out_of_place: Callable[
     if rebased is None:  # nothing recorded (forward mode only): the values and tangent were all to carry
         return self
     rebased.output_arrays, rebased.output_refs = (self.data,), [weakref.ref(self)]
-    rebased.output_counters, rebased.output_versions = [self._version_counter], [self._version_counter[0]]
+    rebased.output_counters, rebased.output_versions = (self._version_counter,), (self._version_counter[0],)
     self.grad_fn, self.output_nr, self.requires_grad = rebased, 0, True
     return self
 

@@ -183,7 +183,7 @@ def _level(level: int | None, caller: str) -> _Level | None:
     return _current
 
 
-def push_tangents(ctx: Context, args: tuple[Any, ...], results: list[Tensor]) -> None:
+def push_tangents(ctx: Context, args: tuple[Any, ...], results: tuple[Tensor, ...]) -> None:
     """After one op's forward: give its outputs the tangents its `jvp` rule computes, if any input has one.
 
     A rule returns one tangent per output: a tuple of them when forward returned several (None

@@ -12,7 +12,7 @@ The node remembers each input's version: backward refuses values changed in plac
 from __future__ import annotations
 
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 # Forward-mode AD: while a `forward_ad.dual_level()` is active, the function that pushes tangents
 # through each new node (set and restored by forward_ad.py, so this file need not import it).
-forward_rule: Callable[[Context, tuple[Any, ...], list[Tensor]], None] | None = None
+forward_rule: Callable[[Context, tuple[Any, ...], tuple[Tensor, ...]], None] | None = None
 
 
 class TensorBase:
@@ -106,8 +106,8 @@ class Context:
     # Class-level defaults: an op recorded under no_grad pays for one attribute, not ten.
     args: tuple[Any, ...] = ()
     needs_input_grad: tuple[bool, ...] = ()
-    next_edges: tuple[tuple[Context | None, int] | None, ...] = ()
-    versions: tuple[int | None, ...] = ()  # None for an argument that is not a Tensor
+    next_edges: list[tuple[Context | None, int] | None] | tuple[tuple[Context | None, int] | None, ...] = ()
+    versions: list[int | None] | tuple[int | None, ...] = ()  # None for an argument that is not a Tensor
     output_arrays: tuple[np.ndarray, ...] = ()
     freed = False
     materialize_grads = True
@@ -119,8 +119,8 @@ class Context:
     creation_stack: str | None = None  # the forward traceback, recorded in anomaly mode only
     # Set by remember_outputs, per output: the tensor (held weakly), its version counter, its version then.
     output_refs: list[weakref.ref[Tensor]]
-    output_counters: list[list[int]]
-    output_versions: list[int]
+    output_counters: tuple[list[int], ...]
+    output_versions: tuple[int, ...]
 
     def __init__(self, function: type[Function]) -> None:
         self.function = function
@@ -246,12 +246,23 @@ class Context:
             else:
                 edges.append((x.grad_fn, x.output_nr))
             versions.append(x._version_counter[0] if isinstance(x, TensorBase) else None)
-        self.args, self.needs_input_grad = args, tuple(needs)
-        self.next_edges, self.versions = tuple(edges), tuple(versions)
+        self.args, self.needs_input_grad, self.next_edges, self.versions = args, tuple(needs), edges, versions
         if anomaly.enabled:
             self.creation_stack = anomaly.forward_stack()
 
-    def record_outputs(self, arrays: tuple[np.ndarray, ...], first: TensorBase,
+    def record_output(self, array: np.ndarray, first: TensorBase, view_of: TensorBase | None) -> Tensor:
+        """The output of a one-output node (the common case) as a Tensor that knows this node."""
+        if self.marked:
+            return self.record_outputs([array], first, view_of)[0]
+        out = first._from_op(array, self)
+        if view_of is not None:
+            out._version_counter = view_of._version_counter  # a view shares its base's counter
+        counter = out._version_counter
+        self.output_arrays, self.output_refs = (array,), [weakref.ref(out)]
+        self.output_counters, self.output_versions = (counter,), (counter[0],)
+        return out
+
+    def record_outputs(self, arrays: list[np.ndarray], first: TensorBase,
                        view_of: TensorBase | None) -> list[Tensor]:
         """One Tensor per output array, each knowing this node and its output index."""
         marked = self.marked
@@ -260,25 +271,19 @@ class Context:
             differentiable = not marked or not any(array is m for m in marked)
             out = first._from_op(array, self if differentiable else None, index)
             if view_of is not None:
-                out._version_counter = view_of._version_counter  # a view shares its base's counter
+                out._version_counter = view_of._version_counter
             tensors.append(out)
         if marked:
             self.non_differentiable = tuple(i for i, out in enumerate(tensors) if out.grad_fn is None)
         self.remember_outputs(tensors)
         return tensors
 
-    def remember_outputs(self, tensors: list[Tensor]) -> None:
+    def remember_outputs(self, tensors: Sequence[Tensor]) -> None:
         """Hold the outputs weakly, with the version each had when made (their arrays strongly)."""
-        refs: list[weakref.ref[Tensor]]
-        counters: list[list[int]]
-        versions: list[int]
-        refs, counters, versions = [], [], []
-        for out in tensors:
-            refs.append(weakref.ref(out))
-            counters.append(out._version_counter)
-            versions.append(out._version_counter[0])
-        self.output_arrays = tuple(out.data for out in tensors)
-        self.output_refs, self.output_counters, self.output_versions = refs, counters, versions
+        self.output_arrays = tuple([out.data for out in tensors])
+        self.output_refs = [weakref.ref(out) for out in tensors]
+        self.output_counters = tuple([out._version_counter for out in tensors])
+        self.output_versions = tuple([counter[0] for counter in self.output_counters])
 
 
 # The edge of a leaf input at each argument position, made once instead of on every op.
@@ -341,16 +346,25 @@ class Function:
         if record:
             ctx.record_inputs(args, needs)
         out = cls.forward(ctx, *arrays)
-        several = type(out) is not np.ndarray and isinstance(out, tuple | list)
-        outs = tuple(np.asarray(o) for o in out) if several else (np.asarray(out),)
-        view_of = first if cls.returns_view and outs[0].base is not None else None  # shares first's memory
-        if record:
-            results = ctx.record_outputs(outs, first, view_of)
+        several = type(out) is tuple or type(out) is list  # max(dim), sort, split... return several arrays
+        if several:
+            outs = [np.asarray(o) for o in out]
+            view_of = first if cls.returns_view and outs[0].base is not None else None  # shares first's memory
+            results = tuple(ctx.record_outputs(outs, first, view_of) if record else
+                            [unrecorded(o, first, view_of) for o in outs])
         else:
-            results = [first._from_op(o, None) for o in outs]
-            if view_of is not None:
-                for result in results:
-                    result._version_counter = first._version_counter
+            out = out if type(out) is np.ndarray else np.asarray(out)
+            view_of = first if cls.returns_view and out.base is not None else None
+            result = ctx.record_output(out, first, view_of) if record else unrecorded(out, first, view_of)
+            results = (result,)
         if forward_rule is not None:  # one check: zero cost unless a dual level is active
             forward_rule(ctx, args, results)
-        return tuple(results) if several else results[0]
+        return results if several else result
+
+
+def unrecorded(array: np.ndarray, first: TensorBase, view_of: TensorBase | None) -> Tensor:
+    """An op's result when nothing is recorded (grad mode off, or no input requires grad)."""
+    out = first._from_op(array, None)
+    if view_of is not None:
+        out._version_counter = view_of._version_counter
+    return out
