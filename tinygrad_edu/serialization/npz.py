@@ -29,7 +29,9 @@ _ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, struct.erro
 
 def write(file: BinaryIO, arrays: dict[str, np.ndarray]) -> None:
     """Write the arrays as an uncompressed .npz to the open binary `file`."""
-    np.savez(file, allow_pickle=False, **arrays)  # the encoder stores no object arrays
+    # No allow_pickle=False here: NumPy before 2.1 has no such parameter and would store it as an array
+    # named 'allow_pickle' (the encoder stores no object arrays anyway). Newer stubs type **kwds against it.
+    np.savez(file, **arrays)  # type: ignore[arg-type]
 
 
 class NpzReader:
