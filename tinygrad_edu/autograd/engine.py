@@ -106,7 +106,10 @@ def run_backward(roots: Sequence[TensorBase], root_grads: Sequence[TensorBase], 
             for index, (edge, grad) in enumerate(zip(node.next_edges, input_grads)):
                 if edge is None or grad is None:
                     continue  # the input needs no gradient, or backward gave none
-                grad = checked_gradient(node, index, grad)
+                x = node.args[index]
+                if not (isinstance(grad, TensorBase) and grad.data.shape == x.data.shape
+                        and grad.data.dtype == x.data.dtype):
+                    grad = checked_gradient(node, index, grad)  # convert it, or say what is wrong with it
                 producer, slot = edge
                 if producer is None:
                     event = to_leaf(run, node.args[slot], grad)
@@ -209,8 +212,9 @@ def deliver(run: Run, x: TensorBase, grad: TensorBase) -> str:
         previous = x.grad
         x.grad = grad if previous is None else previous + grad
         return GRAD_SET if previous is None else GRAD_ACCUMULATED
-    if x.grad is not None:
-        x.grad.data = x.grad.data + grad.data  # rebind: gradient arrays may be shared, never mutate them
+    held = x._grad  # the stored gradient itself: reading it needs none of the `.grad` property's checks
+    if held is not None:
+        held.data = held.data + grad.data  # rebind: gradient arrays may be shared, never mutate them
         return GRAD_ACCUMULATED
     array = grad.data
     if id(array) in run.owned or array.base is not None or not array.flags.writeable:

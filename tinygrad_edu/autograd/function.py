@@ -355,7 +355,12 @@ class Function:
         else:
             out = out if type(out) is np.ndarray else np.asarray(out)
             view_of = first if cls.returns_view and out.base is not None else None
-            result = ctx.record_output(out, first, view_of) if record else unrecorded(out, first, view_of)
+            if record:
+                result = ctx.record_output(out, first, view_of)
+            else:  # the fast path of an op that records nothing (every op inside a plain backward)
+                result = first._from_op(out, None)
+                if view_of is not None:
+                    result._version_counter = view_of._version_counter
             results = (result,)
         if forward_rule is not None:  # one check: zero cost unless a dual level is active
             forward_rule(ctx, args, results)
