@@ -64,8 +64,13 @@ class Tensor(TensorBase):
         self._hooks = None
 
     @staticmethod
-    def _from_op(array: np.ndarray, grad_fn: Any, output_nr: int = 0) -> Tensor:
-        """Wrap an op's result without copying (the fast path every op output takes)."""
+    def _from_op(array: np.ndarray, grad_fn: Any, output_nr: int = 0,
+                 version_counter: list[int] | None = None) -> Tensor:
+        """Wrap an op's result without copying (the fast path every op output takes).
+
+        `version_counter`: the counter to share when the array is a view of another tensor's memory
+        (in-place changes through either then count for both); a fresh one otherwise.
+        """
         out = object.__new__(Tensor)
         out.data = array
         out._grad = None
@@ -73,7 +78,7 @@ class Tensor(TensorBase):
         out.grad_fn = grad_fn
         out.name = None
         out.output_nr = output_nr
-        out._version_counter = [0]
+        out._version_counter = [0] if version_counter is None else version_counter
         out._hooks = None
         return out
 
@@ -207,9 +212,7 @@ class Tensor(TensorBase):
 
     def detach(self) -> Tensor:
         """The same data (shared, with the same version counter) cut from the graph."""
-        out = Tensor._from_op(self.data, None)
-        out._version_counter = self._version_counter
-        return out
+        return Tensor._from_op(self.data, None, 0, self._version_counter)
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Set `requires_grad` in place (only on leaves and floating dtypes); returns self."""

@@ -51,7 +51,8 @@ class TensorBase:
     _hooks: list[Callable[[Any], Any]] | None
 
     if TYPE_CHECKING:  # what tensor.Tensor supplies; declared here so the engine is checked against it
-        def _from_op(self, array: np.ndarray, grad_fn: Context | None, output_nr: int = 0) -> Tensor: ...
+        def _from_op(self, array: np.ndarray, grad_fn: Context | None, output_nr: int = 0,
+                     version_counter: list[int] | None = None) -> Tensor: ...
         def __add__(self, other: TensorBase, /) -> Tensor: ...
         def to(self, dtype: np.dtype, /) -> Tensor: ...
         def broadcast_to(self, shape: tuple[int, ...], /) -> Tensor: ...
@@ -196,8 +197,8 @@ class Context:
         if tensor is None:
             # An unrecorded node (forward mode under no_grad) gives a constant: nothing to backward into.
             grad_fn = self if self.needs_input_grad and index not in self.non_differentiable else None
-            tensor = self._first_tensor_input()._from_op(self.output_arrays[index], grad_fn, index)
-            tensor._version_counter = self.output_counters[index]
+            tensor = self._first_tensor_input()._from_op(self.output_arrays[index], grad_fn, index,
+                                                         self.output_counters[index])
             self.output_refs[index] = weakref.ref(tensor)
         # The counter the output had when made: after an in-place change rebased it, the object held
         # here stands for the old values, and the counter still says they were overwritten.
@@ -250,29 +251,27 @@ class Context:
         if anomaly.enabled:
             self.creation_stack = anomaly.forward_stack()
 
-    def record_output(self, array: np.ndarray, first: TensorBase, view_of: TensorBase | None) -> Tensor:
-        """The output of a one-output node (the common case) as a Tensor that knows this node."""
+    def record_output(self, array: np.ndarray, first: TensorBase, shared: list[int] | None) -> Tensor:
+        """The output of a one-output node (the common case) as a Tensor that knows this node.
+
+        `shared`: the version counter of the tensor whose memory the output views, or None.
+        """
         if self.marked:
-            return self.record_outputs([array], first, view_of)[0]
-        out = first._from_op(array, self)
-        if view_of is not None:
-            out._version_counter = view_of._version_counter  # a view shares its base's counter
+            return self.record_outputs([array], first, shared)[0]
+        out = first._from_op(array, self, 0, shared)
         counter = out._version_counter
         self.output_arrays, self.output_refs = (array,), [weakref.ref(out)]
         self.output_counters, self.output_versions = (counter,), (counter[0],)
         return out
 
     def record_outputs(self, arrays: list[np.ndarray], first: TensorBase,
-                       view_of: TensorBase | None) -> list[Tensor]:
+                       shared: list[int] | None) -> list[Tensor]:
         """One Tensor per output array, each knowing this node and its output index."""
         marked = self.marked
         tensors: list[Tensor] = []
         for index, array in enumerate(arrays):
             differentiable = not marked or not any(array is m for m in marked)
-            out = first._from_op(array, self if differentiable else None, index)
-            if view_of is not None:
-                out._version_counter = view_of._version_counter
-            tensors.append(out)
+            tensors.append(first._from_op(array, self if differentiable else None, index, shared))
         if marked:
             self.non_differentiable = tuple(i for i, out in enumerate(tensors) if out.grad_fn is None)
         self.remember_outputs(tensors)
@@ -349,27 +348,17 @@ class Function:
         several = type(out) is tuple or type(out) is list  # max(dim), sort, split... return several arrays
         if several:
             outs = [np.asarray(o) for o in out]
-            view_of = first if cls.returns_view and outs[0].base is not None else None  # shares first's memory
-            results = tuple(ctx.record_outputs(outs, first, view_of) if record else
-                            [unrecorded(o, first, view_of) for o in outs])
+            # A view of first's memory shares its version counter: in-place changes count for both.
+            shared = first._version_counter if cls.returns_view and outs[0].base is not None else None
+            results = tuple(ctx.record_outputs(outs, first, shared) if record else
+                            [first._from_op(o, None, 0, shared) for o in outs])
         else:
             out = out if type(out) is np.ndarray else np.asarray(out)
-            view_of = first if cls.returns_view and out.base is not None else None
-            if record:
-                result = ctx.record_output(out, first, view_of)
-            else:  # the fast path of an op that records nothing (every op inside a plain backward)
-                result = first._from_op(out, None)
-                if view_of is not None:
-                    result._version_counter = view_of._version_counter
+            shared = first._version_counter if cls.returns_view and out.base is not None else None
+            # Recording nothing (every op inside a plain backward), an op only wraps its array.
+            result = ctx.record_output(out, first, shared) if record else first._from_op(out, None, 0, shared)
             results = (result,)
         if forward_rule is not None:  # one check: zero cost unless a dual level is active
             forward_rule(ctx, args, results)
         return results if several else result
 
-
-def unrecorded(array: np.ndarray, first: TensorBase, view_of: TensorBase | None) -> Tensor:
-    """An op's result when nothing is recorded (grad mode off, or no input requires grad)."""
-    out = first._from_op(array, None)
-    if view_of is not None:
-        out._version_counter = view_of._version_counter
-    return out
