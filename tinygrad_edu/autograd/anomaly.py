@@ -56,7 +56,7 @@ def check_gradients(node: Context, input_grads: tuple[Any, ...]) -> None:
     for index, grad in enumerate(input_grads):
         if grad is None:
             continue
-        values = np.asarray(getattr(grad, "data", grad))
+        values = np.asarray(grad if isinstance(grad, np.ndarray) else getattr(grad, "data", grad))
         if values.dtype.kind in "fc" and np.isnan(values).any():
             where = node.creation_stack or "(the node was created before anomaly mode was turned on)\n"
             raise RuntimeError(f"Function '{node.name()}' returned nan values in its {index}th output.\n"

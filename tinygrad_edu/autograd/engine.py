@@ -101,14 +101,16 @@ def run_backward(roots: Sequence[TensorBase], root_grads: Sequence[TensorBase], 
             if waiting is None:
                 continue  # no gradient reached this node
             grad_outputs = arrived(run, node, waiting)
-            input_grads = call_backward(node, grad_outputs)
+            input_grads = call_backward(node, grad_outputs, on_arrays=not create_graph)
             flows = None if trace is None else []
             for index, (edge, grad) in enumerate(zip(node.next_edges, input_grads)):
                 if edge is None or grad is None:
                     continue  # the input needs no gradient, or backward gave none
                 x = node.args[index]
-                if not (isinstance(grad, TensorBase) and grad.data.shape == x.data.shape
-                        and grad.data.dtype == x.data.dtype):
+                if type(grad) is np.ndarray and grad.shape == x.data.shape and grad.dtype == x.data.dtype:
+                    grad = x._from_op(grad, None)  # from a backward on arrays: its one Tensor
+                elif not (isinstance(grad, TensorBase) and grad.data.shape == x.data.shape
+                          and grad.data.dtype == x.data.dtype):
                     grad = checked_gradient(node, index, grad)  # convert it, or say what is wrong with it
                 producer, slot = edge
                 if producer is None:
@@ -157,9 +159,20 @@ def arrived(run: Run, node: Context, waiting: list[Any]) -> tuple[Any, ...]:
     return tuple(grad_outputs)
 
 
-def call_backward(node: Context, grad_outputs: tuple[Any, ...]) -> tuple[Any, ...]:
-    """Run the node's backward; one gradient (or None) per forward argument."""
-    returned = node.function.backward(node, *grad_outputs)
+def call_backward(node: Context, grad_outputs: tuple[Any, ...], on_arrays: bool) -> tuple[Any, ...]:
+    """Run the node's backward; one gradient (or None) per forward argument.
+
+    `on_arrays` (a plain backward): an `array_backward` op computes on the gradients' arrays,
+    with no Tensor made for its intermediates; run_backward wraps what it returns.
+    """
+    if on_arrays and node.function.array_backward:
+        node.on_arrays = True
+        try:
+            returned = node.function.backward(node, *[None if g is None else g.data for g in grad_outputs])
+        finally:
+            node.on_arrays = False
+    else:
+        returned = node.function.backward(node, *grad_outputs)
     input_grads: tuple[Any, ...] = returned if type(returned) is tuple else (returned,)
     if len(input_grads) != len(node.args):
         raise RuntimeError(f"{node.function.__name__}.backward returned {len(input_grads)} gradients for "

@@ -118,6 +118,9 @@ class Context:
     retained: dict[int, weakref.ref[Tensor]] | None = None  # output_nr -> a tensor that called retain_grad()
     hooks: dict[int, list[Callable[[Any], Any]]] | None = None  # output_nr -> hooks registered on that output
     creation_stack: str | None = None  # the forward traceback, recorded in anomaly mode only
+    # True while the engine runs an `array_backward` op's backward in a plain backward pass: what
+    # backward reads from ctx (inputs, output(s), saved_tensors) then comes as arrays, not Tensors.
+    on_arrays = False
     # Set by remember_outputs, per output: the tensor (held weakly), its version counter, its version then.
     output_refs: list[weakref.ref[Tensor]]
     output_counters: tuple[list[int], ...]
@@ -147,34 +150,49 @@ class Context:
     # ----- what backward reads
     @property
     def inputs(self) -> tuple[Any, ...]:
-        """The forward arguments, after checking no Tensor among them changed in place since."""
+        """The forward arguments, after checking no Tensor among them changed in place since
+        (a Tensor's array instead of the Tensor in an `array_backward` op's plain backward)."""
         self._check_not_freed("its inputs")
         for x, version in zip(self.args, self.versions):
             if version is not None and x._version_counter[0] != version:  # one integer compare per input
                 raise modified_error(x, x._version_counter[0], version, self)
+        if self.on_arrays:
+            return tuple([x.data if isinstance(x, TensorBase) else x for x in self.args])
         return self.args
 
     @property
-    def outputs(self) -> tuple[Tensor, ...]:
-        """The forward results as Tensors whose grad_fn is this node (the same object each time)."""
+    def outputs(self) -> tuple[Any, ...]:
+        """The forward results as Tensors whose grad_fn is this node (the same object each time);
+        their arrays in an `array_backward` op's plain backward."""
         self._check_not_freed("outputs")
-        return tuple(self._output(i) for i in range(len(self.output_arrays)))
+        outputs = tuple(self._output(i) for i in range(len(self.output_arrays)))
+        return tuple(out.data for out in outputs) if self.on_arrays else outputs
 
     @property
-    def output(self) -> Tensor:
-        """The forward result of a one-output Function (use `outputs` when there are several)."""
+    def output(self) -> Any:
+        """The forward result of a one-output Function (use `outputs` when there are several): a
+        Tensor, or its array in an `array_backward` op's plain backward."""
         self._check_not_freed("output")
         if len(self.output_arrays) != 1:
             raise TypeError(f"{self.name()} has {len(self.output_arrays)} outputs; read ctx.outputs")
+        if self.on_arrays:  # the version check of _output, without a Tensor for the result
+            counter = self.output_counters[0]
+            if counter[0] != self.output_versions[0]:
+                raise modified_error(self._output(0), counter[0], self.output_versions[0], self)
+            return self.output_arrays[0]
         return self._output(0)
 
     @property
     def saved_tensors(self) -> tuple[Any, ...]:
-        """The saved values: inputs and outputs as their Tensors, other arrays as constant Tensors."""
+        """The saved values: inputs and outputs as their Tensors, other arrays as constant Tensors
+        (all as the arrays saved, after the version checks, in an `array_backward` op's plain backward)."""
         self._check_not_freed("saved_tensors")
         result = []
         for value in self.saved:
             found = self._find_tensor(value)
+            if self.on_arrays:
+                result.append(value)  # after _find_tensor's version check
+                continue
             if found is None and isinstance(value, np.ndarray):
                 found = self._first_tensor_input()._from_op(value, None)  # a constant for differentiation
             result.append(value if found is None else found)
@@ -299,9 +317,17 @@ class Function:
     gradient per output (zeros for an output no gradient reached, or None after
     `ctx.set_materialize_grads(False)`). `returns_view = True` marks ops whose output shares its
     first input's memory (reshape, transpose, basic indexing): they share its version counter.
+
+    `array_backward = True` says backward's formula uses only what NumPy arrays and Tensors
+    share (`@`, `*`, `-`, `.T`, `.reshape`, `.sum(axis)`, `.shape`...). A plain backward (no
+    create_graph) then runs it on arrays: its gradients arrive as arrays, `ctx.inputs`,
+    `ctx.output(s)` and `ctx.saved_tensors` give arrays, and it may return arrays, so no Tensor
+    is made for any intermediate. Under create_graph the same formula runs on Tensors and is
+    recorded (docs/performance.md, "Backward on arrays").
     """
 
     returns_view = False
+    array_backward = False
 
     @staticmethod
     def forward(ctx: Context, *args: Any) -> Any:

@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 class Add(Function):
     """d(a+b)/da = 1,  d(a+b)/db = 1"""
 
+    array_backward = True
+
     @staticmethod
     def forward(ctx: Context, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return a + b
@@ -40,6 +42,8 @@ class Add(Function):
 class Sub(Function):
     """d(a-b)/da = 1,  d(a-b)/db = -1"""
 
+    array_backward = True
+
     @staticmethod
     def forward(ctx: Context, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return a - b
@@ -57,6 +61,8 @@ class Sub(Function):
 
 class Mul(Function):
     """d(a*b)/da = b,  d(a*b)/db = a"""
+
+    array_backward = True
 
     @staticmethod
     def forward(ctx: Context, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -79,6 +85,8 @@ class Mul(Function):
 class Div(Function):
     """d(a/b)/da = 1/b,  d(a/b)/db = -a/b^2 = -(a/b)/b"""
 
+    array_backward = True
+
     @staticmethod
     def forward(ctx: Context, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return a / b
@@ -99,6 +107,8 @@ class Div(Function):
 
 class Neg(Function):
     """d(-x)/dx = -1"""
+
+    array_backward = True
 
     @staticmethod
     def forward(ctx: Context, x: np.ndarray) -> np.ndarray:
@@ -148,6 +158,8 @@ class Pow(Function):
 class Exp(Function):
     """d exp(x)/dx = exp(x)"""
 
+    array_backward = True
+
     @staticmethod
     def forward(ctx: Context, x: np.ndarray) -> np.ndarray:
         return np.exp(x)
@@ -166,6 +178,8 @@ class Exp(Function):
 class Log(Function):
     """d log(x)/dx = 1/x"""
 
+    array_backward = True
+
     @staticmethod
     def forward(ctx: Context, x: np.ndarray) -> np.ndarray:
         return np.log(x)
@@ -183,6 +197,8 @@ class Log(Function):
 
 class Sqrt(Function):
     """d sqrt(x)/dx = 1 / (2 sqrt(x))"""
+
+    array_backward = True
 
     @staticmethod
     def forward(ctx: Context, x: np.ndarray) -> np.ndarray:
@@ -256,6 +272,8 @@ class Cos(Function):
 class Tanh(Function):
     """d tanh(x)/dx = 1 - tanh(x)^2"""
 
+    array_backward = True
+
     @staticmethod
     def forward(ctx: Context, x: np.ndarray) -> np.ndarray:
         return np.tanh(x)
@@ -275,6 +293,8 @@ class Tanh(Function):
 
 class Sigmoid(Function):
     """d sigmoid(x)/dx = sigmoid(x) (1 - sigmoid(x))"""
+
+    array_backward = True
 
     @staticmethod
     def forward(ctx: Context, x: np.ndarray) -> np.ndarray:
@@ -317,13 +337,15 @@ class Softplus(Function):
 class ReLU(Function):
     """d relu(x)/dx = 1 where x > 0, else 0 (0 at the kink, as PyTorch)"""
 
+    array_backward = True
+
     @staticmethod
     def forward(ctx: Context, x: np.ndarray) -> np.ndarray:
         return np.maximum(x, 0)
 
     @staticmethod
     def backward(ctx: Context, grad_out):
-        return grad_out * (ctx.output.data > 0)
+        return grad_out * (ctx.output > 0)
 
     @staticmethod
     def jvp(ctx: Context, t):

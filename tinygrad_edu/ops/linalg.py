@@ -45,6 +45,8 @@ class MatMul(Function):
 class Linear(Function):
     """d(x W^T + b)/dx = dY W,  d/dW = dY^T x,  d/db = dY summed over all but the last axis"""
 
+    array_backward = True
+
     @staticmethod
     def forward(ctx: Context, x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None) -> np.ndarray:
         out = x @ weight.T

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import _grad_mode
 from ..autograd.function import Context, Function
 
 
 class BatchNormTrain(Function):
     """y = (x - mean) / sqrt(var + eps) * weight + bias;  dx as in the module docstring"""
+
+    array_backward = True
 
     @staticmethod
     def forward(ctx: Context, x: np.ndarray, weight: np.ndarray | None, bias: np.ndarray | None,
@@ -35,13 +36,12 @@ class BatchNormTrain(Function):
     def backward(ctx: Context, grad_out):
         x, weight, bias, mean, _, axes, eps = ctx.inputs
         needs_x, needs_weight, needs_bias = ctx.needs_input_grad[:3]
-        if _grad_mode.local.enabled:  # create_graph: rebuild the statistics as functions of x
+        if ctx.on_arrays:  # a plain backward: the statistics forward computed
+            normalised, inv_std = ctx.normalised, ctx.inv_std
+        else:  # create_graph: rebuild the statistics as functions of x
             centred = x - x.mean(axes, keepdims=True)
             inv_std = 1 / ((centred * centred).mean(axes, keepdims=True) + eps).sqrt()
             normalised = centred * inv_std
-        else:
-            normalised = x._from_op(ctx.normalised, None)
-            inv_std = ctx.inv_std
         grad_x = grad_weight = grad_bias = None
         if needs_x:
             dxh = grad_out * weight.reshape(mean.shape) if weight is not None else grad_out

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import _grad_mode
 from ..autograd.function import Context, Function
 from .conv import Fold, Pair, Unfold, disjoint, pad_spatial, window_places, windows
 
@@ -87,6 +86,8 @@ def route_to_first_max(x: np.ndarray, best: np.ndarray, grad: np.ndarray, kernel
 class MaxPool2d(Function):
     """d maxpool(x)/dx = 1 at the (first) maximum of each window, 0 elsewhere"""
 
+    array_backward = True
+
     @staticmethod
     def forward(ctx: Context, x: np.ndarray, kernel: Pair, stride: Pair, padding: Pair, dilation: Pair) -> np.ndarray:
         view = windows(pad_spatial(x, padding, -np.inf), kernel, stride, dilation)
@@ -101,14 +102,14 @@ class MaxPool2d(Function):
     def backward(ctx: Context, grad_out):
         x, kernel, stride, padding, dilation = ctx.inputs
         n, c, oh, ow = grad_out.shape
-        if _grad_mode.local.enabled:  # create_graph: one-hot columns times grad_out, folded back, as Tensor ops
-            mask = first_max_mask(x.data, ctx.output_arrays[0], kernel, stride, padding, dilation)
-            cols = grad_out.reshape(n, c, 1, 1, oh, ow) * mask
-            return Fold.apply(cols.reshape(n, -1, oh * ow), x.shape[-2:], kernel, dilation, padding, stride), \
-                None, None, None, None
-        # A plain backward does the same routing with the multiply fused into fold's loop.
-        grad = route_to_first_max(x.data, ctx.output_arrays[0], grad_out.data, kernel, stride, padding, dilation)
-        return x._from_op(grad, None), None, None, None, None
+        if ctx.on_arrays:  # a plain backward: the routing below with the multiply fused into fold's loop
+            grad = route_to_first_max(x, ctx.output_arrays[0], grad_out, kernel, stride, padding, dilation)
+            return grad, None, None, None, None
+        # create_graph: one-hot columns times grad_out, folded back, as Tensor ops
+        mask = first_max_mask(x.data, ctx.output_arrays[0], kernel, stride, padding, dilation)
+        cols = grad_out.reshape(n, c, 1, 1, oh, ow) * mask
+        return Fold.apply(cols.reshape(n, -1, oh * ow), x.shape[-2:], kernel, dilation, padding, stride), \
+            None, None, None, None
 
     @staticmethod
     def jvp(ctx: Context, t, *_):

@@ -16,6 +16,8 @@ from ..autograd.function import Context, Function
 class Reshape(Function):
     """d reshape(x)/dx: the gradient reshaped back to x's shape"""
 
+    array_backward = True
+
     returns_view = True
 
     @staticmethod
@@ -24,7 +26,7 @@ class Reshape(Function):
 
     @staticmethod
     def backward(ctx: Context, grad_out):
-        return grad_out.reshape(ctx.inputs[0].data.shape), None
+        return grad_out.reshape(ctx.inputs[0].shape), None
 
     @staticmethod
     def jvp(ctx: Context, t, _):

@@ -112,6 +112,8 @@ class SoftmaxCrossEntropy(Function):
     ops, so the same expression is differentiable again.
     """
 
+    array_backward = True
+
     @staticmethod
     def forward(ctx: Context, x: np.ndarray, target: np.ndarray, row_weights: np.ndarray, reduction: str) -> np.ndarray:
         ctx.log_probs = log_softmax_array(x, 1)
@@ -120,8 +122,8 @@ class SoftmaxCrossEntropy(Function):
     @staticmethod
     def backward(ctx: Context, grad_out):
         x, target, row_weights, reduction = ctx.inputs
-        onehot, scale = target_pattern(x.data.shape, target, row_weights, reduction, x.data.dtype)
-        probabilities = x.softmax(1) if _grad_mode.local.enabled else np.exp(ctx.log_probs)
+        onehot, scale = target_pattern(x.shape, target, row_weights, reduction, x.dtype)
+        probabilities = np.exp(ctx.log_probs) if ctx.on_arrays else x.softmax(1)
         per_unit = (probabilities - onehot) * scale  # the gradient for grad_out = 1
         if reduction == "none":
             grad_out = grad_out.reshape(-1, 1)
