@@ -19,7 +19,7 @@ TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
 NUMPY_FLOOR := $(shell sed -n 's/.*"numpy>=\([0-9.]*\)".*/\1/p' pyproject.toml)
 FLOOR_VENV := .venv-numpy-floor
 
-.PHONY: demo test torch lint docs ci numpy-floor bench book clean
+.PHONY: demo test torch lint docs ci numpy-floor bench before-after book clean
 
 $(VENV)/.installed-demo: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -75,6 +75,11 @@ else
 bench: $(VENV)/.installed-dev
 endif
 	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(BIN)/python -m benchmarks.run $(BENCH_ARGS)
+
+# BEFORE=<commit>: MLP steps of the package at that commit against this tree, paired in one process
+before-after: $(VENV)/.installed-dev
+	@test -n "$(BEFORE)" || { echo "make before-after needs BEFORE=<commit>, e.g. BEFORE=d7bb41f"; exit 2; }
+	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(BIN)/python -m benchmarks.before_after --before $(BEFORE) $(BENCH_ARGS)
 
 # BOOK_EPOCHS=1: train the chapter 7 and 8 conv nets for the book's 20 epochs (hours on 2 cores)
 book: $(VENV)/.installed-demo

@@ -47,7 +47,7 @@ def cpu_name() -> str:
     return platform.processor() or platform.machine()
 
 
-def describe(with_torch: bool) -> list[str]:
+def describe(with_torch: bool, module: str = "benchmarks.run") -> list[str]:
     """Lines for the report header: machine, load, versions, thread counts and the BLAS kernel."""
     load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
     lines = [f"machine: {cpu_name()}, {os.cpu_count()} logical cores, load average {load}",
@@ -63,5 +63,5 @@ def describe(with_torch: bool) -> list[str]:
     if forced:
         lines.append(f"WARNING: {', '.join(forced)} is set and may force a slower BLAS kernel; "
                      f"run `make bench`, which unsets it for the benchmark alone")
-    lines.append(f"command: {os.path.basename(sys.executable)} -m benchmarks.run {' '.join(sys.argv[1:])}".rstrip())
+    lines.append(f"command: {os.path.basename(sys.executable)} -m {module} {' '.join(sys.argv[1:])}".rstrip())
     return lines

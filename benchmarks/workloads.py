@@ -10,6 +10,7 @@ Adding a workload: write a class with the methods of `Workload` below (`batches`
 """
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Protocol
@@ -121,10 +122,11 @@ def build_reference(w: MLP, p: float) -> Step:
     return net.step
 
 
-def build_tinygrad(w: MLP, p: float) -> Step:
-    import tinygrad_edu as tg
-    import tinygrad_edu.functional as F
-    from tinygrad_edu import nn, optim
+def build_tinygrad(w: MLP, p: float, package: str = "tinygrad_edu") -> Step:
+    """The MLP in tinygrad_edu, or in another copy of it importable as `package` (before_after.py)."""
+    tg = importlib.import_module(package)
+    F = importlib.import_module(package + ".functional")
+    nn, optim = tg.nn, tg.optim
 
     tg.manual_seed(2)
     modules: list = []
@@ -178,10 +180,11 @@ def build_torch(w: MLP, p: float) -> Step:
     return training_step(model, opt, torch.nn.functional.cross_entropy)
 
 
-def inputs_for(implementation: str, data: list[tuple[np.ndarray, np.ndarray]]) -> list[tuple[object, object]]:
+def inputs_for(implementation: str, data: list[tuple[np.ndarray, np.ndarray]],
+               package: str = "tinygrad_edu") -> list[tuple[object, object]]:
     """The batches as each implementation's training loop would receive them from its loader."""
     if implementation == "tinygrad_edu":
-        import tinygrad_edu as tg
+        tg = importlib.import_module(package)
         return [(tg.tensor(x), tg.tensor(t)) for x, t in data]
     if implementation == "pytorch":
         import torch
