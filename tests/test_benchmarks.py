@@ -57,3 +57,12 @@ def test_before_after_compares_an_extracted_copy_with_this_tree(capsys, monkeypa
         before_after.main(["--before", "HEAD", "--workloads", "W5"])
     with pytest.raises(SystemExit, match="git archive no-such-commit failed"):
         before_after.main(["--before", "no-such-commit", "--workloads", "W1"])
+
+
+def test_profile_step_shares_cover_the_whole_step():
+    from benchmarks.profile_step import shares
+
+    result = shares("W1", steps=20)
+    assert sum(result.values()) == pytest.approx(1.0)
+    assert result["backward engine bookkeeping (autograd/engine.py)"] > 0
+    assert result["Function.apply and recording a node (autograd/function.py)"] > 0
