@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import io
+import itertools
 import statistics
 import subprocess
 import sys
@@ -52,15 +53,8 @@ def extract_package(commit: str, into: Path) -> str:
 def paired_step(w: MLP, package: str):
     """A zero-argument training step of workload `w` built with `package`, cycling its batches."""
     step = build_tinygrad(w, w.dropout, package=package)
-    feeds = inputs_for("tinygrad_edu", w.batches(), package=package)
-    position = [0]
-
-    def one() -> float:
-        x, t = feeds[position[0] % len(feeds)]
-        position[0] += 1
-        return step(x, t)
-
-    return one
+    feeds = itertools.cycle(inputs_for("tinygrad_edu", w.batches(), package=package))
+    return lambda: step(*next(feeds))  # as run.training_steps, with the package named
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -175,12 +175,8 @@ class Context:
         self._check_not_freed("output")
         if len(self.output_arrays) != 1:
             raise TypeError(f"{self.name()} has {len(self.output_arrays)} outputs; read ctx.outputs")
-        if self.on_arrays:  # the version check of _output, without a Tensor for the result
-            counter = self.output_counters[0]
-            if counter[0] != self.output_versions[0]:
-                raise modified_error(self._output(0), counter[0], self.output_versions[0], self)
-            return self.output_arrays[0]
-        return self._output(0)
+        output = self._output(0)  # the version check is _output's, on arrays as on Tensors
+        return output.data if self.on_arrays else output
 
     @property
     def saved_tensors(self) -> tuple[Any, ...]:
