@@ -308,6 +308,7 @@ SHAPE = [
     OpSpec("reshape_minus_one", lambda x: x.reshape(-1, 1), lambda x: x.reshape(-1, 1)),
     OpSpec("view", lambda x: x.view(x.numel()), lambda x: x.reshape(x.size)),
     OpSpec("transpose", lambda x: x.transpose(0, -1), lambda x: np.swapaxes(x, 0, -1), shapes=_one(2)),
+    OpSpec("swapaxes", lambda x: x.swapaxes(1, 0), lambda x: np.swapaxes(x, 1, 0), shapes=_one(3)),
     OpSpec("permute", lambda x: x.permute(2, 0, 1), lambda x: x.transpose(2, 0, 1), shapes=_one(3)),
     OpSpec("T", lambda x: x.T, lambda x: x.T),
     OpSpec("flatten", lambda x: x.flatten(), lambda x: x.reshape(-1)),

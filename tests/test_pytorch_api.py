@@ -282,6 +282,15 @@ def test_every_top_level_function_is_the_methods_function_form():
                                       np.asarray(expected.data if isinstance(expected, tg.Tensor) else expected))
 
 
+def test_swapaxes_and_swapdims_are_transpose():
+    x = tg.arange(24.0).reshape(2, 3, 4).requires_grad_()
+    for swapped in (x.swapaxes(0, 2), x.swapdims(2, 0), tg.swapaxes(x, 0, -1), tg.swapdims(x, -1, 0)):
+        assert swapped.shape == (4, 3, 2)
+        np.testing.assert_array_equal(swapped.data, np.swapaxes(x.data, 0, 2))
+    x.swapaxes(0, 1).sum().backward()
+    assert x.grad.shape == (2, 3, 4)
+
+
 def test_errors_carry_pytorchs_key_words():
     with pytest.raises(ValueError, match="a Tensor with 2 elements cannot be converted to Scalar"):
         tg.ones(2).item()

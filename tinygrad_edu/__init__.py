@@ -27,8 +27,8 @@ from .tensor_functions import (add, allclose, amax, amin, argmax, argmin, bmm, b
                                index_select, is_floating_point, isfinite, isinf, isnan, le, log, log_softmax,
                                logsumexp, lt, masked_fill, matmul, maximum, mean, minimum, mm, movedim, mul,
                                multiply, nan_to_num, ne, neg, negative, numel, permute, relu, reshape, scatter_add,
-                               sigmoid, sin, softmax, split, sqrt, square, squeeze, std, sub, subtract, t, tanh,
-                               transpose, unsqueeze, var)
+                               sigmoid, sin, softmax, split, sqrt, square, squeeze, std, sub, subtract, swapaxes,
+                               swapdims, t, tanh, transpose, unsqueeze, var)
 from .trace import trace_backward
 
 # PyTorch's names that shadow Python's built-ins: attributes (tg.sum, tg.float) re-exported explicitly,
@@ -57,6 +57,6 @@ __all__ = [
     "index_select", "is_floating_point", "isfinite", "isinf", "isnan", "le", "log", "log_softmax", "logsumexp", "lt",
     "masked_fill", "matmul", "maximum", "mean", "minimum", "mm", "movedim", "mul", "multiply",
     "nan_to_num", "ne", "neg", "negative", "numel", "permute", "relu", "reshape", "scatter_add", "sigmoid",
-    "sin", "softmax", "split", "sqrt", "square", "squeeze", "std", "sub", "subtract", "t", "tanh", "transpose",
-    "unsqueeze", "var",
+    "sin", "softmax", "split", "sqrt", "square", "squeeze", "std", "sub", "subtract", "swapaxes", "swapdims", "t",
+    "tanh", "transpose", "unsqueeze", "var",
 ]

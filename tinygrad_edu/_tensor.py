@@ -635,6 +635,12 @@ class Tensor(TensorBase):
         axes[a], axes[b] = axes[b], axes[a]
         return self.permute(*axes)
 
+    def swapaxes(self, axis0: int, axis1: int) -> Tensor:
+        """Swap two dimensions: PyTorch's and NumPy's other name for `transpose(axis0, axis1)`."""
+        return self.transpose(axis0, axis1)
+
+    swapdims = swapaxes
+
     def movedim(self, source: int, destination: int) -> Tensor:
         """Move dimension `source` to position `destination`, keeping the others in order."""
         axes = list(range(self.data.ndim))
