@@ -1,14 +1,14 @@
 """Before and after a change, paired in one process: the package at an older commit against this tree.
 
-    python -m benchmarks.before_after --before d7bb41f [--workloads W1,W2,W3,W4] [--rounds 15] [--threads 2]
+    python -m benchmarks.before_after --before d7bb41f [--workloads W1,W2,W3,W4,W5] [--rounds 15] [--threads 2]
 
 Two `make bench` runs at two commits compare ratios measured minutes apart, each against its own
 hand-written step; on a shared machine that is the noisiest way to ask "did this change slow a
 step down?". Here the older package is extracted with `git archive` into a temporary folder and
 imported under another name (the package imports itself only relatively, so a renamed copy is
-self-contained), both build the same MLP workload from the same weights and batches, and
-their blocks alternate in the same rounds as in `make bench` (timing.py). The printed ratio is
-after / before per round: median and 25th-75th percentiles. MLP workloads only (W1-W4).
+self-contained), both build the same workload from the same weights and batches, and their
+blocks alternate in the same rounds as in `make bench` (timing.py). The printed ratio is
+after / before per round: median and 25th-75th percentiles.
 """
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ from pathlib import Path
 
 from .machine import describe, limit_threads
 from .timing import paired_blocks, paired_ratio
-from .workloads import MLP, WORKLOADS, build_tinygrad, inputs_for
+from .workloads import WORKLOADS, Workload, inputs_for
 
 BEFORE = "tinygrad_edu_before"
 
@@ -50,9 +50,9 @@ def extract_package(commit: str, into: Path) -> str:
     return BEFORE
 
 
-def paired_step(w: MLP, package: str):
+def paired_step(w: Workload, package: str):
     """A zero-argument training step of workload `w` built with `package`, cycling its batches."""
-    step = build_tinygrad(w, w.dropout, package=package)
+    step = w.build("tinygrad_edu", package=package)
     feeds = itertools.cycle(inputs_for("tinygrad_edu", w.batches(), package=package))
     return lambda: step(*next(feeds))  # as run.training_steps, with the package named
 
@@ -60,7 +60,7 @@ def paired_step(w: MLP, package: str):
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--before", required=True, help="the commit to compare against (any git revision)")
-    parser.add_argument("--workloads", default="W1,W2,W3,W4")
+    parser.add_argument("--workloads", default="W1,W2,W3,W4,W5")
     parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--block", type=float, default=0.2)
@@ -68,9 +68,8 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     keys = args.workloads.split(",")
     for key in keys:
-        if not isinstance(WORKLOADS.get(key), MLP):
-            raise SystemExit(f"before_after: {key!r} is not an MLP workload; choose from "
-                             f"{[k for k, w in WORKLOADS.items() if isinstance(w, MLP)]}")
+        if key not in WORKLOADS:
+            raise SystemExit(f"before_after: no workload {key!r}; choose from {list(WORKLOADS)}")
     _threads = limit_threads(args.threads, with_torch=False)  # keep the handle: it holds the limit
     with tempfile.TemporaryDirectory() as folder:
         before = extract_package(args.before, Path(folder))
@@ -83,7 +82,8 @@ def main(argv: list[str] | None = None) -> None:
         for key in keys:
             w = WORKLOADS[key]
             steps = {"before": paired_step(w, before), "after": paired_step(w, "tinygrad_edu")}
-            if not w.dropout:  # same weights, same batches: the same loss, or the timing compares different work
+            # same weights, same batches: the same loss, or the timing compares different work
+            if not getattr(w, "dropout", 0.0):
                 losses = steps["before"](), steps["after"]()
                 if abs(losses[0] - losses[1]) > 1e-5 * abs(losses[0]) + 1e-6:
                     raise SystemExit(f"{key}: loss {losses[1]:.8f} after, {losses[0]:.8f} before: they disagree")

@@ -9,6 +9,7 @@ the rest (Affine, Relu, softmax head, in-place Adam) is reference_numpy's.
 """
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
@@ -105,8 +106,10 @@ class SimpleConvNet:
         return [(rng.random((self.batch, 1, self.side, self.side), dtype=np.float32),
                  rng.integers(0, self.classes, self.batch)) for _ in range(count)]
 
-    def build(self, implementation: str, dropout: float | None = None) -> Step:
-        return {"numpy": self._numpy, "tinygrad_edu": self._tinygrad, "pytorch": self._torch}[implementation]()
+    def build(self, implementation: str, dropout: float | None = None, package: str = "tinygrad_edu") -> Step:
+        if implementation == "tinygrad_edu":
+            return self._tinygrad(package)
+        return {"numpy": self._numpy, "pytorch": self._torch}[implementation]()
 
     def _numpy(self) -> Step:
         (cw, cb), (w1, b1), (w2, b2) = self.initial_weights()
@@ -114,10 +117,10 @@ class SimpleConvNet:
                   ref.Affine(w2, b2)]
         return ref.Net(layers, "adam", self.lr).step
 
-    def _tinygrad(self) -> Step:
-        import tinygrad_edu.functional as F
-        from tinygrad_edu import nn, optim
-
+    def _tinygrad(self, package: str) -> Step:
+        tg = importlib.import_module(package)
+        F = importlib.import_module(package + ".functional")
+        nn, optim = tg.nn, tg.optim
         model = nn.Sequential(nn.Conv2d(1, self.filters, self.kernel), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
                               nn.Linear(self.flat, self.hidden), nn.ReLU(), nn.Linear(self.hidden, self.classes))
         for (weight, bias), layer in zip(self.initial_weights(), (model[0], model[4], model[6])):

@@ -30,8 +30,11 @@ class Workload(Protocol):
     def batches(self, count: int = 8, seed: int = 1) -> list[tuple[np.ndarray, np.ndarray]]:
         """Float32 inputs and integer labels, the same for every implementation."""
 
-    def build(self, implementation: str, dropout: float | None = None) -> Step:
-        """A training step `step(x, t) -> loss` in "numpy", "tinygrad_edu" or "pytorch"."""
+    def build(self, implementation: str, dropout: float | None = None, package: str = "tinygrad_edu") -> Step:
+        """A training step `step(x, t) -> loss` in "numpy", "tinygrad_edu" or "pytorch".
+
+        `package` names another importable copy of tinygrad_edu to build with (before_after.py).
+        """
 
     def floor_step(self) -> Callable[[], None]:
         """The step's BLAS work alone (float32, no gradient for the input): no implementation beats it."""
@@ -59,8 +62,10 @@ class MLP:
         return [(rng.random((self.batch, self.sizes[0]), dtype=np.float32),
                  rng.integers(0, self.sizes[-1], self.batch)) for _ in range(count)]
 
-    def build(self, implementation: str, dropout: float | None = None) -> Step:
+    def build(self, implementation: str, dropout: float | None = None, package: str = "tinygrad_edu") -> Step:
         p = self.dropout if dropout is None else dropout
+        if implementation == "tinygrad_edu":
+            return build_tinygrad(self, p, package=package)
         return MLP_BUILDERS[implementation](self, p)
 
     def floor_step(self) -> Callable[[], None]:
