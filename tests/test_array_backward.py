@@ -76,6 +76,8 @@ EXPRESSIONS = {
     "SoftmaxCrossEntropy": lambda x: F.cross_entropy(x, np.array([0, 5, 2, 1])),
     "BatchNormTrain": lambda x: F.batch_norm(x, None, None, x[0] * 1.0, x[1] * 1.0, training=True),
     "MaxPool2d": lambda x: F.max_pool2d(x.reshape(2, 3, 2, 2), 2, 1, padding=1),
+    "Conv2d": lambda x: F.conv2d(x.reshape(2, 3, 2, 2), (x[:2] * 1.0).reshape(2, 3, 1, 2), x[0, :2] * 1.0,
+                                 padding=1),
     "Reshape": lambda x: x.reshape(3, 8),
 }
 

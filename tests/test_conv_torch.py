@@ -48,6 +48,21 @@ def test_max_pool2d_with_ties_and_indices(kwargs):
     assert ours.data.tolist() == theirs.tolist()
 
 
+@pytest.mark.parametrize("kernel", [2, (2, 3), 1])
+def test_max_pool2d_on_tiling_windows_with_ties_and_nans(kernel):
+    x = np.round(X[:, :, :6] * 2) / 2  # 6 x 6: the windows tile it (the fast path); many ties
+    _both(F.max_pool2d, TF.max_pool2d, x, kernel_size=kernel)
+    x[0, 0, 0, :2] = x[1, 2, 2:4, 3] = x[1, 3, 5, 5] = np.nan  # two NaNs in one window, then a lone one
+    _both(F.max_pool2d, TF.max_pool2d, x, kernel_size=kernel)
+
+
+def test_conv_relu_pool_as_in_simple_convnet():
+    # conv2d's output is a view in (F, N) memory order; relu and the pool's gradient keep that order
+    w, b = RNG.standard_normal((3, 4, 3, 3)), RNG.standard_normal(3)
+    _both(lambda x, w, b: F.max_pool2d(F.relu(F.conv2d(x, w, b)), 2),
+          lambda x, w, b: TF.max_pool2d(TF.relu(TF.conv2d(x, w, b)), 2), X[:, :, :6], w, b)
+
+
 @pytest.mark.parametrize("kwargs", [dict(kernel_size=3, stride=2, padding=1, ceil_mode=True),
                                     dict(kernel_size=3, stride=2, padding=1, count_include_pad=False),
                                     dict(kernel_size=2, ceil_mode=True, divisor_override=3)])

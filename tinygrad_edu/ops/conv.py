@@ -6,23 +6,23 @@ with OH = (H + 2 pad - dil (kh - 1) - 1) // stride + 1. Every window of x is a s
     cols[n, c kh kw, oh OW + ow] = x_padded[n, c, oh stride + i dil, ow stride + j dil]
 so the convolution (a cross-correlation, as in PyTorch and the book) is one matrix product,
     y = W cols + b            W: (F, C kh kw),  cols: (C kh kw, N OH OW),
-Conv2d copies the windows in the book's layout (C kh kw, N OH OW), so that both gradients
-are single products over all N OH OW positions; the forward multiplies each sample's block
-of columns (a view), which leaves y in (N, F, OH, OW) order. A product's gradients are
-products again (dy transposed once to (F, N OH OW)):
+Conv2d copies the windows in the book's layout (C kh kw, N OH OW), so that y and both
+gradients are single products over all N OH OW positions; y is returned as an (N, F, OH, OW)
+view of the (F, N OH OW) product. A product's gradients are products again (dy read as
+(F, N OH OW), no copy when it kept y's memory order):
     dW = dy cols^T            (the input correlated with the output gradient)
     dcols = W^T dy, dx = col2im(dcols)
 col2im (`fold`) adds every column back into the window it came from, so overlapping windows
 sum: it is the adjoint of im2col, and dx is a transposed convolution of dy with W. Unfold and
-Fold are each other's backward, like BroadcastTo and SumTo. The backward is written with
-Tensor ops, so second derivatives through a convolution work. See docs/convolution.md.
+Fold are each other's backward, like BroadcastTo and SumTo. The backward's one formula runs
+on NumPy arrays in a plain backward and records Tensor ops under create_graph, so second
+derivatives through a convolution work. See docs/convolution.md.
 """
 from __future__ import annotations
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from .. import _grad_mode
 from ..autograd.function import Context, Function
 
 Pair = tuple[int, int]
@@ -77,6 +77,17 @@ def col2im(cols: np.ndarray, padded_shape: tuple[int, ...], kernel: Pair, stride
     return out
 
 
+def fold(cols: np.ndarray, output_size: Pair, kernel: Pair, dilation: Pair, padding: Pair, stride: Pair
+         ) -> np.ndarray:
+    """col2im of columns (N, C kh kw, L) into (N, C, *output_size) images, the padding cut off: Fold's forward."""
+    n, ckk, _ = cols.shape
+    padded = tuple(size + 2 * p for size, p in zip(output_size, padding))
+    oh, ow = (output_length(size, k, s, 0, d) for size, k, s, d in zip(padded, kernel, stride, dilation))
+    c = ckk // (kernel[0] * kernel[1])
+    out = col2im(cols.reshape(n, c, *kernel, oh, ow), (n, c, *padded), kernel, stride, dilation)
+    return out[:, :, padding[0]:padding[0] + output_size[0], padding[1]:padding[1] + output_size[1]]
+
+
 class Unfold(Function):
     """d unfold(x)/dx = fold(grad): each column's gradient goes back into its window, overlaps add"""
 
@@ -103,12 +114,7 @@ class Fold(Function):
     @staticmethod
     def forward(ctx: Context, cols: np.ndarray, output_size: Pair, kernel: Pair, dilation: Pair, padding: Pair,
                 stride: Pair) -> np.ndarray:
-        n, ckk, _ = cols.shape
-        padded = tuple(size + 2 * p for size, p in zip(output_size, padding))
-        oh, ow = (output_length(size, k, s, 0, d) for size, k, s, d in zip(padded, kernel, stride, dilation))
-        c = ckk // (kernel[0] * kernel[1])
-        out = col2im(cols.reshape(n, c, *kernel, oh, ow), (n, c, *padded), kernel, stride, dilation)
-        return out[:, :, padding[0]:padding[0] + output_size[0], padding[1]:padding[1] + output_size[1]]
+        return fold(cols, output_size, kernel, dilation, padding, stride)
 
     @staticmethod
     def backward(ctx: Context, grad_out):
@@ -124,6 +130,8 @@ class Fold(Function):
 class Conv2d(Function):
     """y = W cols + b;  dW = dy cols^T,  dx = fold(W^T dy),  db = dy summed over N, OH, OW"""
 
+    array_backward = True
+
     @staticmethod
     def forward(ctx: Context, x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None, stride: Pair,
                 padding: Pair, dilation: Pair, groups: int) -> np.ndarray:
@@ -131,14 +139,15 @@ class Conv2d(Function):
         f, c_group, kh, kw = weight.shape
         view = windows(pad_spatial(x, padding), (kh, kw), stride, dilation)
         oh, ow = view.shape[-2:]
-        # im2col in the book's layout (C kh kw, N OH OW), the one copy: dW below is then one GEMM
+        # im2col in the book's layout (C kh kw, N OH OW), the one copy: y and dW are then one GEMM each
         cols = view.transpose(1, 2, 3, 0, 4, 5).reshape(groups, c_group * kh * kw, n * oh * ow)
         ctx.cols = cols
-        per_sample = cols.reshape(groups, -1, n, oh * ow).transpose(2, 0, 1, 3)  # (N, G, C/G kh kw, L), a view
-        out = np.matmul(weight.reshape(groups, f // groups, -1), per_sample)  # one GEMM per sample: y in (N, F) order
+        out = weight.reshape(groups, f // groups, -1) @ cols  # (G, F/G, N OH OW): one GEMM per group
         if bias is not None:
             out += bias.reshape(groups, f // groups, 1)
-        return out.reshape(n, f, oh, ow)
+        # (N, F, OH, OW) as a view of the (F, N, OH, OW) product, as the book's layer: the ops after it
+        # keep that memory order, so backward's dy below is again a view
+        return out.reshape(f, n, oh, ow).swapaxes(0, 1)
 
     @staticmethod
     def backward(ctx: Context, grad_out):
@@ -146,19 +155,20 @@ class Conv2d(Function):
         needs_x, needs_weight, needs_bias = ctx.needs_input_grad[:3]
         n, f, oh, ow = grad_out.shape
         kh, kw = weight.shape[2:]
-        dy = grad_out.transpose(0, 1).reshape(groups, f // groups, n * oh * ow)  # (G, F/G, N L): dy's one copy
-        grad_x = grad_weight = grad_bias = None
+        dy = grad_out.swapaxes(0, 1).reshape(groups, f // groups, n * oh * ow)  # (G, F/G, N L); a copy only if
+        grad_x = grad_weight = grad_bias = None                                  # grad_out is in (N, F) order
         if needs_x:
-            dcols = weight.reshape(groups, f // groups, -1).transpose(1, 2) @ dy  # (G, C/G kh kw, N L)
-            dcols = dcols.reshape(-1, n, oh * ow).transpose(0, 1)  # fold's (N, C kh kw, L), a view
-            grad_x = Fold.apply(dcols, x.shape[-2:], (kh, kw), dilation, padding, stride)
+            dcols = weight.reshape(groups, f // groups, -1).mT @ dy  # (G, C/G kh kw, N L)
+            dcols = dcols.reshape(-1, n, oh * ow).swapaxes(0, 1)  # fold's (N, C kh kw, L), a view
+            fold_columns = fold if ctx.on_arrays else Fold.apply  # create_graph: fold recorded, differentiable
+            grad_x = fold_columns(dcols, x.shape[-2:], (kh, kw), dilation, padding, stride)
         if needs_weight:
-            if _grad_mode.local.enabled:  # create_graph: cols as a function of x, so d(dW)/dx exists
-                cols = Unfold.apply(x, (kh, kw), dilation, padding, stride).transpose(0, 1)
+            if ctx.on_arrays:  # a plain backward: the columns forward copied
+                cols = ctx.cols
+            else:  # create_graph: cols as a function of x, so d(dW)/dx exists
+                cols = Unfold.apply(x, (kh, kw), dilation, padding, stride).swapaxes(0, 1)
                 cols = cols.reshape(groups, -1, n * oh * ow)
-            else:
-                cols = x._from_op(ctx.cols, None)
-            grad_weight = (dy @ cols.transpose(1, 2)).reshape(weight.shape)  # one GEMM over N OH OW
+            grad_weight = (dy @ cols.mT).reshape(weight.shape)  # one GEMM over N OH OW
         if needs_bias:
             grad_bias = dy.sum(2).reshape(f)
         return grad_x, grad_weight, grad_bias, None, None, None, None
