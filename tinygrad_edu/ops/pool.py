@@ -135,7 +135,8 @@ class MaxPool2d(Function):
     @staticmethod
     def forward(ctx: Context, x: np.ndarray, kernel: Pair, stride: Pair, padding: Pair, dilation: Pair) -> np.ndarray:
         ctx.first_max = None
-        if tiles(x.shape, kernel, stride, padding, dilation):  # the common 2x2 stride 2: see tiled_max
+        if ctx.needs_input_grad and tiles(x.shape, kernel, stride, padding, dilation):
+            # recorded, and the common 2x2 stride 2: find the offsets now, for backward (tiled_max)
             best, ctx.first_max = tiled_max(x, kernel)
             return best
         view = windows(pad_spatial(x, padding, -np.inf), kernel, stride, dilation)
