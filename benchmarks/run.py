@@ -1,6 +1,6 @@
 """`make bench`: check that all implementations agree, then time them and print the tables.
 
-    python -m benchmarks.run [--workloads W1,W2,W3,W4] [--rounds 31] [--threads 2] [--quick] [--no-torch]
+    python -m benchmarks.run [--workloads W1,W2,W3,W4] [--rounds 61] [--threads 2] [--quick] [--no-torch]
 
 Output is Markdown, pasted into docs/performance.md. Every ratio is paired: in each round every
 implementation runs a settled block of steps (see timing.py), and a ratio is taken between two
@@ -75,7 +75,7 @@ def ratio_cell(per_round: dict[str, list[float]], name: str, baseline: str) -> s
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workloads", default=",".join(WORKLOADS))
-    parser.add_argument("--rounds", type=int, default=31)
+    parser.add_argument("--rounds", type=int, default=61)
     parser.add_argument("--threads", type=int, default=2, help="threads for NumPy's BLAS and for PyTorch alike")
     parser.add_argument("--block", type=float, default=0.2, help="seconds of one timed block")
     parser.add_argument("--settle", type=float, default=0.2, help="untimed seconds before each block")
