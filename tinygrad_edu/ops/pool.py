@@ -6,7 +6,9 @@ per window, the first maximum in row-major order (the last NaN), also on ties, a
 the book's Pooling layer do: a one-hot column per window times grad_out, added back with fold.
 Under create_graph that is written with Tensor ops (differentiable in grad_out); a plain
 backward does the same multiply inside fold's loop over the kernel's offsets, one pass each.
-See docs/convolution.md.
+When the windows tile the input (the book's 2x2 stride 2) a recorded forward also keeps each
+window's first-maximum offset, found with contiguous passes (tiled_max), so backward does not
+search x again. See docs/convolution.md.
 """
 from __future__ import annotations
 
