@@ -50,9 +50,9 @@ def extract_package(commit: str, into: Path) -> str:
     return BEFORE
 
 
-def paired_step(w: Workload, package: str):
+def paired_step(w: Workload, package: str, dropout: float | None = None):
     """A zero-argument training step of workload `w` built with `package`, cycling its batches."""
-    step = w.build("tinygrad_edu", package=package)
+    step = w.build("tinygrad_edu", dropout, package=package)
     feeds = itertools.cycle(inputs_for("tinygrad_edu", w.batches(), package=package))
     return lambda: step(*next(feeds))  # as run.training_steps, with the package named
 
@@ -81,12 +81,12 @@ def main(argv: list[str] | None = None) -> None:
         print("| workload | before ms/step | after ms/step | after / before |\n|---|---|---|---|")
         for key in keys:
             w = WORKLOADS[key]
+            # same weights, same batches, dropout off (masks cannot match): the same loss, or the timing
+            # compares different work
+            losses = paired_step(w, before, dropout=0.0)(), paired_step(w, "tinygrad_edu", dropout=0.0)()
+            if abs(losses[0] - losses[1]) > 1e-5 * abs(losses[0]) + 1e-6:
+                raise SystemExit(f"{key}: loss {losses[1]:.8f} after, {losses[0]:.8f} before: they disagree")
             steps = {"before": paired_step(w, before), "after": paired_step(w, "tinygrad_edu")}
-            # same weights, same batches: the same loss, or the timing compares different work
-            if not getattr(w, "dropout", 0.0):
-                losses = steps["before"](), steps["after"]()
-                if abs(losses[0] - losses[1]) > 1e-5 * abs(losses[0]) + 1e-6:
-                    raise SystemExit(f"{key}: loss {losses[1]:.8f} after, {losses[0]:.8f} before: they disagree")
             per_round = paired_blocks(steps, args.rounds, args.block, args.settle)
             p25, median, p75 = paired_ratio(per_round, "after", "before")
             print(f"| {w.name} | {statistics.median(per_round['before']) * 1e3:.3f} | "

@@ -197,4 +197,4 @@ def inputs_for(implementation: str, data: list[tuple[np.ndarray, np.ndarray]],
     return data
 
 
-MLP_BUILDERS = {"numpy": build_reference, "tinygrad_edu": build_tinygrad, "pytorch": build_torch}
+MLP_BUILDERS = {"numpy": build_reference, "pytorch": build_torch}  # tinygrad_edu: MLP.build names its package
