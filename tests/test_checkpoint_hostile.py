@@ -66,6 +66,36 @@ def test_one_stored_array_referenced_many_times_is_refused(tmp_path):
         tg.load(tmp_path / "c.st")
 
 
+def _patch_every_zip_header(path, signature: bytes, offset: int, value_of) -> None:
+    """Rewrite one little-endian 16-bit field at `offset` in every header that starts with `signature`."""
+    raw = bytearray(path.read_bytes())
+    at = 0
+    while (at := raw.find(signature, at)) != -1:
+        struct.pack_into("<H", raw, at + offset, value_of(struct.unpack_from("<H", raw, at + offset)[0]))
+        at += 4
+    path.write_bytes(bytes(raw))
+
+
+@pytest.mark.parametrize("flag", [0x0001, 0x0020, 0x0040])  # encrypted, patched data, strong encryption
+def test_encrypted_or_patched_zip_members_are_refused(tmp_path, flag):
+    path = tmp_path / "c.npz"
+    tg.save({"w": tg.ones(3)}, path)
+    _patch_every_zip_header(path, b"PK\x03\x04", 6, lambda bits: bits | flag)  # local headers
+    _patch_every_zip_header(path, b"PK\x01\x02", 8, lambda bits: bits | flag)  # central directory
+    with pytest.raises(CheckpointError, match=rf"c\.npz: member 'a0\.npy' at offset 0 is encrypted or "
+                                              rf"holds patched data \(zip flag bits {flag:#06x}\)"):
+        tg.load(path)
+
+
+def test_a_zip_version_newer_than_zipfile_reads_is_refused(tmp_path):
+    path = tmp_path / "c.npz"
+    tg.save({"w": tg.ones(3)}, path)
+    _patch_every_zip_header(path, b"PK\x01\x02", 6, lambda _: 99)  # "version needed to extract": 9.9
+    with pytest.raises(CheckpointError, match=r"c\.npz: not a readable \.npz \(zip\) archive \(zip file "
+                                              r"version 9\.9\)"):
+        tg.load(path)
+
+
 def test_overlapping_zip_members_are_refused(tmp_path):
     path = structure_npz(tmp_path / "c.npz", array_node("a0"), a0=np.zeros(100), a1=np.zeros(100))
     raw = bytearray(path.read_bytes())

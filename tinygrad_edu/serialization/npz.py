@@ -23,8 +23,12 @@ from .structure import MAX_NODES, CheckpointError
 
 STRUCTURE_KEY = "__structure__"
 MAX_INFLATION = 100  # compressed members may inflate to 100x their stored size in total (1 MiB -> 100 MiB)
+# RuntimeError: zipfile's "not supported" errors (a zip version newer than it reads, a missing codec)
 _ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, struct.error, EOFError, OverflowError,
-               NotImplementedError, KeyError, IndexError, zlib.error)
+               RuntimeError, KeyError, IndexError, zlib.error)
+# General-purpose flag bits of a member that this reader refuses: encrypted (bit 0), compressed
+# patched data (bit 5), strong encryption (bit 6)
+_REFUSED_FLAGS = 0x0001 | 0x0020 | 0x0040
 
 
 def write(file: BinaryIO, arrays: dict[str, np.ndarray]) -> None:
@@ -54,6 +58,9 @@ class NpzReader:
             if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
                 raise CheckpointError(f"{where} uses compression method {info.compress_type}; only stored and "
                                       "deflated members are read")
+            if info.flag_bits & _REFUSED_FLAGS:
+                raise CheckpointError(f"{where} is encrypted or holds patched data (zip flag bits "
+                                      f"{info.flag_bits:#06x}); only plain members are read")
             if info.header_offset < end:
                 raise CheckpointError(f"{where} overlaps the member before it (ends at {end}); a stored array "
                                       "may be reached under one name only")
