@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from .ops.normalization import BatchNormTrain
+from .ops.normalization import BatchNormTrain, batch_statistics
 from .ops.softmax import NLLLoss, SoftmaxCrossEntropy
 from .random import generator
 from ._tensor import Tensor, linear, where
@@ -230,14 +230,13 @@ def batch_norm(input: Tensor, running_mean: np.ndarray | Tensor | None, running_
         if count <= 1:
             raise ValueError(f"batch_norm: expected more than 1 value per channel when training, got input of "
                              f"shape {input.shape}")
-        mean = input.data.mean(axis=axes, keepdims=True)
-        var = input.data.var(axis=axes, keepdims=True)  # biased: what normalises the batch
+        mean, centred, var = batch_statistics(input.data, axes)  # var biased: what normalises the batch
         if running_mean is not None and running_var is not None:
             running_mean *= 1 - momentum
             running_mean += momentum * mean.reshape(-1)
             running_var *= 1 - momentum
             running_var += momentum * var.reshape(-1) * (count / (count - 1))  # stored unbiased
-        normalised: Tensor = BatchNormTrain.apply(input, weight, bias, mean, var, axes, eps)  # one fused node
+        normalised: Tensor = BatchNormTrain.apply(input, weight, bias, centred, var, axes, eps)  # one fused node
         return normalised
     else:
         if running_mean is None or running_var is None:
