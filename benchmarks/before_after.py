@@ -64,7 +64,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--block", type=float, default=0.2)
-    parser.add_argument("--settle", type=float, default=0.2)
+    parser.add_argument("--settle", type=float, default=0.2, help="untimed seconds before the first block")
     args = parser.parse_args(argv)
     keys = args.workloads.split(",")
     for key in keys:

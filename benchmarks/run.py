@@ -1,9 +1,9 @@
 """`make bench`: check that all implementations agree, then time them and print the tables.
 
-    python -m benchmarks.run [--workloads W1,W2,W3,W4] [--rounds 61] [--threads 2] [--quick] [--no-torch]
+    python -m benchmarks.run [--workloads W1,W2,W3,W4] [--rounds 91] [--threads 2] [--quick] [--no-torch]
 
 Output is Markdown, pasted into docs/performance.md. Every ratio is paired: in each round every
-implementation runs a settled block of steps (see timing.py), and a ratio is taken between two
+implementation runs a timed block of steps (see timing.py), and a ratio is taken between two
 blocks of the same round; the table shows the median and, in brackets, the 25th-75th percentiles.
 """
 from __future__ import annotations
@@ -75,10 +75,10 @@ def ratio_cell(per_round: dict[str, list[float]], name: str, baseline: str) -> s
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workloads", default=",".join(WORKLOADS))
-    parser.add_argument("--rounds", type=int, default=61)
+    parser.add_argument("--rounds", type=int, default=91)
     parser.add_argument("--threads", type=int, default=2, help="threads for NumPy's BLAS and for PyTorch alike")
     parser.add_argument("--block", type=float, default=0.2, help="seconds of one timed block")
-    parser.add_argument("--settle", type=float, default=0.2, help="untimed seconds before each block")
+    parser.add_argument("--settle", type=float, default=0.2, help="untimed seconds before a block where the runtime changes")
     parser.add_argument("--quick", action="store_true", help="few short rounds, for a smoke test")
     parser.add_argument("--no-torch", action="store_true")
     parser.add_argument("--no-memory", action="store_true")
@@ -96,8 +96,9 @@ def main(argv: list[str] | None = None) -> None:
     print(f"# tinygrad_edu benchmark, {time.strftime('%Y-%m-%d %H:%M %Z')}\n")
     for line in describe(with_torch):
         print(f"    {line}")
-    print(f"\n{rounds} rounds; in each, every implementation runs {settle:g} s untimed, then a timed block of "
-          f"about {block:g} s. Ratios are per-round pairs: median (25th-75th percentile).\n")
+    print(f"\n{rounds} rounds; in each, every implementation runs a timed block of about {block:g} s, those on "
+          f"NumPy back to back, and {settle:g} s untimed before the first block after a change between NumPy and "
+          f"PyTorch. Ratios are per-round pairs: median (25th-75th percentile).\n")
     columns = {"numpy": "hand-written NumPy", "tinygrad_edu": "tinygrad_edu", "pytorch": "PyTorch", FLOOR: FLOOR}
     header = ["workload"] + [f"{columns[n]} ms/step" for n in implementations + [FLOOR]]
     header += ["tinygrad_edu / NumPy"] + (["tinygrad_edu / PyTorch"] if with_torch else []) + ["matmuls / NumPy"]
@@ -108,7 +109,7 @@ def main(argv: list[str] | None = None) -> None:
         w = WORKLOADS[key]
         steps = training_steps(w, implementations)
         steps[FLOOR] = w.floor_step()
-        per_round = paired_blocks(steps, rounds, block, settle)
+        per_round = paired_blocks(steps, rounds, block, settle, runtimes={"pytorch": "torch"})
         cells = [f"{statistics.median(per_round[n]) * 1e3:.3f}" for n in implementations + [FLOOR]]
         cells.append(f"**{ratio_cell(per_round, 'tinygrad_edu', 'numpy')}**")
         if with_torch:

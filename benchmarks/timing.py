@@ -1,14 +1,17 @@
 """Paired block timing and peak-RSS measurement, built for noisy shared machines.
 
 Why blocks with a settle period: NumPy's BLAS (OpenBLAS, pthreads) and PyTorch (OpenMP) each keep
-a pool of worker threads that spin for a while after every call before they sleep. When single
-steps of the two alternate, one runtime's spinning workers take the cores the other one needs,
-and every implementation, the matmuls-only floor included, looks 1.5-3x slower than it is. So
-each implementation runs untimed for `settle_seconds` (the other pools go to sleep, its own
-warms up) and then runs one timed block. The order rotates every round; each round gives one
-ratio per implementation against the baseline's block of that same round, and we report the
-median and the 25th-75th percentiles of those paired ratios. Peak RSS is measured in a fresh
-subprocess per implementation (peak memory is a per-process number).
+a pool of worker threads that spin for a while after every call before they sleep (OpenBLAS's for
+about 0.1 s). When single steps of the two alternate, one runtime's spinning workers take the
+cores the other one needs, and every implementation, the matmuls-only floor included, looks
+1.5-3x slower than it is. So the implementations of one runtime run back to back, and where the
+runtime changes, the next one first runs untimed for `settle_seconds` (the other pools go to
+sleep, its own warm up). Within a runtime only a short untimed warm-up precedes each block (its
+data back in cache): the pool is the same and already awake, and blocks that follow each other
+closely see the same state of the machine, so their ratio varies less. The order rotates every
+round; each round gives one ratio per implementation against the baseline's block of that same
+round, and we report the median and the 25th-75th percentiles of those paired ratios. Peak RSS
+is measured in a fresh subprocess per implementation (peak memory is a per-process number).
 """
 from __future__ import annotations
 
@@ -18,6 +21,10 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+
+# Untimed steps before a block that follows one of the same runtime: enough to bring its data
+# back into cache, far shorter than a settle period.
+WARM_SECONDS = 0.02
 
 
 def quartiles(values: list[float]) -> tuple[float, float, float]:
@@ -37,22 +44,33 @@ def steps_lasting(step: Callable[[], object], seconds: float) -> int:
 
 
 def paired_blocks(steps: dict[str, Callable[[], object]], rounds: int, block_seconds: float,
-                  settle_seconds: float) -> dict[str, list[float]]:
-    """Seconds per step of every implementation in each of `rounds` rounds of settled blocks."""
-    names = list(steps)
+                  settle_seconds: float, runtimes: dict[str, str] | None = None) -> dict[str, list[float]]:
+    """Seconds per step of every implementation in each of `rounds` rounds of timed blocks.
+
+    `runtimes` names the thread pools each implementation uses (e.g. {"pytorch": "torch"});
+    unnamed ones share NumPy's. A settle period precedes a block only where the runtime changes.
+    """
+    runtime_of = {name: (runtimes or {}).get(name, "numpy") for name in steps}
+    groups = [[name for name in steps if runtime_of[name] == runtime] for runtime in dict.fromkeys(runtime_of.values())]
     block = {name: steps_lasting(fn, block_seconds) for name, fn in steps.items()}
     settle = {name: steps_lasting(fn, settle_seconds) for name, fn in steps.items()}
-    per_round: dict[str, list[float]] = {name: [] for name in names}
+    warm = {name: steps_lasting(fn, min(settle_seconds, WARM_SECONDS)) for name, fn in steps.items()}
+    per_round: dict[str, list[float]] = {name: [] for name in steps}
+    previous_runtime = None
     for round_index in range(rounds):
-        shift = round_index % len(names)
-        for name in names[shift:] + names[:shift]:
-            step = steps[name]
-            for _ in range(settle[name]):  # untimed: the other runtime's workers fall asleep
-                step()
-            start = time.perf_counter()
-            for _ in range(block[name]):
-                step()
-            per_round[name].append((time.perf_counter() - start) / block[name])
+        shift = round_index % len(groups)
+        for group in groups[shift:] + groups[:shift]:
+            inner = round_index % len(group)
+            for name in group[inner:] + group[:inner]:
+                step = steps[name]
+                untimed = warm[name] if runtime_of[name] == previous_runtime else settle[name]
+                for _ in range(untimed):
+                    step()
+                previous_runtime = runtime_of[name]
+                start = time.perf_counter()
+                for _ in range(block[name]):
+                    step()
+                per_round[name].append((time.perf_counter() - start) / block[name])
     return per_round
 
 

@@ -68,3 +68,20 @@ def test_profile_step_shares_cover_the_whole_step():
     assert sum(result.values()) == pytest.approx(1.0)
     assert result["backward engine bookkeeping (autograd/engine.py)"] > 0
     assert result["Function.apply and recording a node (autograd/function.py)"] > 0
+
+
+def test_paired_blocks_settles_only_where_the_runtime_changes(monkeypatch):
+    from benchmarks import timing
+
+    # Count steps instead of timing them: a block is 1 step, a settle period 5, a warm-up 2.
+    monkeypatch.setattr(timing, "steps_lasting", lambda fn, seconds: {0.5: 1, 0.3: 5}.get(seconds, 2))
+    calls: list[str] = []
+    steps = {name: (lambda name=name: calls.append(name)) for name in ("np_a", "np_b", "torch")}
+    per_round = timing.paired_blocks(steps, rounds=2, block_seconds=0.5, settle_seconds=0.3,
+                                     runtimes={"torch": "torch"})
+    assert {name: len(times) for name, times in per_round.items()} == {"np_a": 2, "np_b": 2, "torch": 2}
+    # Round 1: NumPy's pair back to back, then PyTorch after a settle period. Round 2 starts with
+    # PyTorch again (a warm-up only: still its runtime), then NumPy's pair in the other order.
+    expected = [("np_a", 5 + 1), ("np_b", 2 + 1), ("torch", 5 + 1), ("torch", 2 + 1), ("np_b", 5 + 1),
+                ("np_a", 2 + 1)]
+    assert calls == [name for name, count in expected for _ in range(count)]
