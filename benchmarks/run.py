@@ -78,7 +78,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rounds", type=int, default=91)
     parser.add_argument("--threads", type=int, default=2, help="threads for NumPy's BLAS and for PyTorch alike")
     parser.add_argument("--block", type=float, default=0.2, help="seconds of one timed block")
-    parser.add_argument("--settle", type=float, default=0.2, help="untimed seconds before a block where the runtime changes")
+    parser.add_argument("--settle", type=float, default=0.2,
+                        help="untimed seconds before the first block after a change of runtime")
     parser.add_argument("--quick", action="store_true", help="few short rounds, for a smoke test")
     parser.add_argument("--no-torch", action="store_true")
     parser.add_argument("--no-memory", action="store_true")
