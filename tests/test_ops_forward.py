@@ -123,6 +123,18 @@ def test_sigmoid_keeps_relative_precision_down_to_the_subnormals(dtype):
         assert tg.tensor(x[k]).sigmoid().data.tobytes() == ours[k].tobytes()
 
 
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.uint32, np.uint64, np.int8, np.int64])
+def test_sigmoid_of_integers_is_taken_in_the_float_type_exp_gives_them(dtype):
+    """Unsigned inputs used to have -|x| wrap around (sigmoid(1) of a uint8 came out 0)."""
+    info = np.iinfo(dtype)
+    x = np.array([0, 1, 2, 5, 17, 100, 127, info.max] + ([-1, -5, -100, info.min] if info.min else []), dtype)
+    ours = tg.tensor(x).sigmoid().data
+    assert ours.dtype == np.exp(x[:0]).dtype
+    with np.errstate(over="ignore"):
+        exact = (1 / (1 + np.exp(-x.astype(np.float64)))).astype(ours.dtype)
+    np.testing.assert_allclose(ours, exact, rtol=2 * np.finfo(ours.dtype).eps, atol=0)
+
+
 def test_binary_ops_broadcast_0d_and_size1_both_ways():
     a = tg.tensor(np.arange(6.0).reshape(2, 1, 3), requires_grad=True)
     b = tg.tensor(np.array(2.0), requires_grad=True)

@@ -299,6 +299,8 @@ class Sigmoid(Function):
 
     @staticmethod
     def forward(ctx: Context, x: np.ndarray) -> np.ndarray:
+        if x.dtype.kind == "u":  # -x wraps around (-1 as uint8 is 255): take the float type exp would give
+            x = x.astype(np.result_type(x.dtype, np.float16))
         # exp(-|x|) never overflows, and e/(1+e) for x < 0 keeps full relative precision in the
         # left tail, where (1 + tanh(x/2)) / 2 cancels to 0 (then log(sigmoid(x)) = -inf), and
         # down to the subnormals, where 1/(1+exp(-x)) overflows to 0 (below -88.7 in float32).
