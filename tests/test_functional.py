@@ -114,6 +114,17 @@ def test_nll_loss_picks_minus_the_target_log_probability():
     assert weighted.item() == pytest.approx(4.0)  # only row 1 counts: 3 * 4 / 3
 
 
+@pytest.mark.parametrize("labels, ignore_index, bad", [
+    ([0, 4, 1], -100, 4), ([0, -1, 1], -100, -1), ([-100, 9, 2], -100, 9), ([2, 7, 2], 2, 7),
+])
+def test_labels_outside_the_classes_raise_whichever_path_checks_them(labels, ignore_index, bad):
+    """Without class weights the labels' min and max decide the fast path; any label out of range
+    must still reach the full check and its message."""
+    for loss_fn in (F.cross_entropy, F.nll_loss):
+        with pytest.raises(IndexError, match=f"^target {bad} is out of range for 4 classes$"):
+            loss_fn(tg.zeros(3, 4), np.array(labels), ignore_index=ignore_index)
+
+
 def test_bce_with_logits_closed_form_and_gradient():
     x = tg.tensor([[-2.0, 0.0, 3.0]], requires_grad=True, dtype=np.float64)
     y = np.array([[0.0, 1.0, 1.0]])

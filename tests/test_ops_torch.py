@@ -5,11 +5,14 @@ already check the math; these cases pin what only a convention decides (the grad
 kink, how a weighted mean with ignored rows and label smoothing is normalised) to PyTorch's
 choice, in float64, forward values and gradients against a random cotangent.
 """
+import functools
+
 import numpy as np
 import pytest
 
 import tinygrad_edu as tg
 import tinygrad_edu.functional as F
+from tinygrad_edu.autograd import forward_ad as fwAD
 
 torch = pytest.importorskip("torch")
 TF = torch.nn.functional
@@ -72,6 +75,68 @@ def test_cross_entropy_with_indices_follows_pytorch(reduction, smoothing, weight
     _both(lambda x: F.cross_entropy(x, LABELS, weight=weight, reduction=reduction, label_smoothing=smoothing),
           lambda x: TF.cross_entropy(x, torch.tensor(LABELS), weight=None if weight is None else torch.tensor(weight),
                                      reduction=reduction, label_smoothing=smoothing),
+          LOGITS)
+
+
+def _nll_of_log_softmax(library_functional, x, labels, **options):
+    return library_functional.nll_loss(x.log_softmax(1), labels, **options)
+
+
+def _loss_and_derivatives(loss_fn, logits, labels, options, cotangent, direction):
+    """Loss, gradient from a plain backward, gradient under create_graph, Hessian times `direction`, and
+    the forward-mode tangent along `direction`, all as arrays."""
+    x = tg.tensor(logits, requires_grad=True)
+    loss = loss_fn(x, labels, **options)
+    (loss * tg.tensor(cotangent)).sum().backward()
+    x2 = tg.tensor(logits, requires_grad=True)
+    (graph_grad,) = tg.grad((loss_fn(x2, labels, **options) * tg.tensor(cotangent)).sum(), x2, create_graph=True)
+    (hessian_direction,) = tg.grad((graph_grad * tg.tensor(direction)).sum(), x2)
+    with fwAD.dual_level():
+        dual = fwAD.make_dual(tg.tensor(logits), tg.tensor(direction))
+        tangent = fwAD.unpack_dual(loss_fn(dual, labels, **options)).tangent
+    return loss.data, x.grad.data, graph_grad.data, hessian_direction.data, tangent.data
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("ours, theirs", [
+    (F.cross_entropy, TF.cross_entropy),
+    (functools.partial(_nll_of_log_softmax, F), functools.partial(_nll_of_log_softmax, TF)),
+], ids=["cross_entropy", "nll_loss"])
+def test_losses_without_row_weights_agree_bit_for_bit_with_the_weighted_path(reduction, dtype, ours, theirs):
+    """Labels all in range, no class weights, ignore_index matching none: cross_entropy and nll_loss skip
+    the row-weight array (functional._row_weights gives None). Weights of 1, or an ignore_index inside the
+    labels' range that matches no label, force the weighted path; every derivative must agree to the bit
+    (float32 stays float32), and with PyTorch's to rounding."""
+    rng = np.random.default_rng(5)
+    logits = (rng.standard_normal((6, 4)) * 3).astype(dtype)
+    labels = np.array([0, 3, 3, 1, 0, 3])  # no 2: ignore_index=2 lies in [0, 3] yet ignores nothing
+    cotangent = rng.standard_normal(6 if reduction == "none" else ()).astype(dtype)
+    direction = rng.standard_normal((6, 4)).astype(dtype)
+    assert F._row_weights(labels, 4, None, -100, np.dtype(dtype), (6, 4))[0] is None
+    assert F._row_weights(labels, 4, None, 2, np.dtype(dtype), (6, 4))[0] is not None
+    fast = _loss_and_derivatives(ours, logits, labels, {"reduction": reduction}, cotangent, direction)
+    assert all(result.dtype == dtype for result in fast)
+    for options in ({"weight": np.ones(4, dtype)}, {"ignore_index": 2}):
+        weighted = _loss_and_derivatives(ours, logits, labels, {"reduction": reduction, **options}, cotangent,
+                                         direction)
+        for mine, reference in zip(fast, weighted):
+            np.testing.assert_array_equal(mine, reference)
+    x = torch.tensor(logits, requires_grad=True)
+    loss = theirs(x, torch.tensor(labels), reduction=reduction)
+    (grad,) = torch.autograd.grad((loss * torch.tensor(cotangent)).sum(), x, create_graph=True)
+    (hessian_direction,) = torch.autograd.grad((grad * torch.tensor(direction)).sum(), x)
+    tolerance = dict(rtol=1e-5, atol=1e-6) if dtype == np.float32 else dict(rtol=1e-10, atol=1e-12)
+    for mine, reference in zip(fast[:4], (loss, grad, grad, hessian_direction)):
+        np.testing.assert_allclose(mine, reference.detach().numpy(), **tolerance)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("ignore_index", [0, 1, 3])
+def test_cross_entropy_ignore_index_among_the_labels_follows_pytorch(reduction, ignore_index):
+    labels = np.array([0, 3, 3, 1, 0])  # ignore_index inside the labels' range: the rows holding it count for nothing
+    _both(lambda x: F.cross_entropy(x, labels, ignore_index=ignore_index, reduction=reduction),
+          lambda x: TF.cross_entropy(x, torch.tensor(labels), ignore_index=ignore_index, reduction=reduction),
           LOGITS)
 
 

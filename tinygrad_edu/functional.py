@@ -108,12 +108,22 @@ def _as_rows(input: Tensor, target: np.ndarray) -> tuple[Tensor, np.ndarray, tup
 
 
 def _row_weights(labels: np.ndarray, classes: int, weight: Any, ignore_index: int, dtype: np.dtype,
-                 shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray | None]:
-    """Per-row weight of each target (0 where ignored), and the class weights if any."""
+                 shape: tuple[int, ...]) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """Per-row weight of each target (0 where ignored), and the class weights if any.
+
+    None for the row weights when every row weighs 1: no class weights, every label a class, and
+    ignore_index outside the labels' range (so matching none). That is the common case, and
+    checking it takes two reductions, where the array takes about six NumPy calls to build and
+    more to apply (ops/softmax.py's weighted_nll and target_pattern).
+    """
     if labels.dtype.kind not in "iu":
         raise TypeError(f"target must hold integer class indices (or float probabilities), got dtype {labels.dtype}")
     if labels.shape != (shape[0],):
         raise ValueError(f"target of shape {labels.shape} does not match input of shape {shape}")
+    if weight is None and labels.size:
+        low, high = labels.min(), labels.max()
+        if 0 <= low and high < classes and not low <= ignore_index <= high:
+            return None, None
     valid = labels != ignore_index
     bad = valid & ((labels < 0) | (labels >= classes))
     if bad.any():
@@ -172,7 +182,7 @@ def cross_entropy(input: Tensor, target: Any, weight: Any = None, ignore_index: 
         weighted = log_probs if class_weights is None else log_probs * class_weights
         uniform = -weighted.sum(1) * ((row_target != ignore_index).astype(input.dtype) / classes)
         if reduction == "mean":
-            uniform = uniform.sum() / row_weights.sum()
+            uniform = uniform.sum() / (len(row_target) if row_weights is None else row_weights.sum())
         elif reduction == "sum":
             uniform = uniform.sum()
         loss = loss * (1 - label_smoothing) + uniform * label_smoothing

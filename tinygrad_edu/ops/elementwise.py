@@ -299,10 +299,16 @@ class Sigmoid(Function):
 
     @staticmethod
     def forward(ctx: Context, x: np.ndarray) -> np.ndarray:
+        if x.dtype.kind == "u":  # -x wraps around (-1 as uint8 is 255): take the float type exp would give
+            x = x.astype(np.result_type(x.dtype, np.float16))
         # exp(-|x|) never overflows, and e/(1+e) for x < 0 keeps full relative precision in the
-        # left tail, where (1 + tanh(x/2)) / 2 cancels to 0 (then log(sigmoid(x)) = -inf).
+        # left tail, where (1 + tanh(x/2)) / 2 cancels to 0 (then log(sigmoid(x)) = -inf), and
+        # down to the subnormals, where 1/(1+exp(-x)) overflows to 0 (below -88.7 in float32).
+        # The numerator, 1 for x >= 0 and e for x < 0, is max(e, sign(x)): e <= 1, e = 1 at 0, and
+        # nan stays nan. Two cheap passes with the same bits as np.where(x >= 0, 1, e), which with
+        # its comparison took 9 of 21 us of a (100, 50) float32 forward (docs/performance.md).
         e = np.exp(-np.abs(x))
-        return np.where(x >= 0, 1, e) / (1 + e)
+        return np.maximum(e, np.sign(x)) / (1 + e)
 
     @staticmethod
     def backward(ctx: Context, grad_out):

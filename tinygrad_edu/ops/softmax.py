@@ -36,21 +36,42 @@ def log_softmax_array(x: np.ndarray, axis: int) -> np.ndarray:
     return shifted
 
 
-def weighted_nll(log_probs: np.ndarray, target: np.ndarray, row_weights: np.ndarray, reduction: str) -> np.ndarray:
-    """-w_n log p[n, target_n] per row, then reduced: 'none', 'sum', or 'mean' (divided by sum of w)."""
+def weighted_nll(log_probs: np.ndarray, target: np.ndarray, row_weights: np.ndarray | None,
+                 reduction: str) -> np.ndarray:
+    """-w_n log p[n, target_n] per row, then reduced: 'none', 'sum', or 'mean' (divided by sum of w).
+
+    `row_weights` None means every w_n is 1 (no class weights, no ignored row): the picked
+    log-probabilities then need no mask and no product, and 'mean' divides by N.
+    """
+    rows = np.arange(log_probs.shape[0])
+    if row_weights is None:
+        picked = log_probs[rows, target]
+        if reduction == "none":
+            return -picked
+        total = -picked.sum()  # negating the sum, not every term: the same number, one pass fewer
+        return total / len(target) if reduction == "mean" else total
     safe_target = np.where(row_weights != 0, target, 0)  # ignored rows (weight 0) may hold any label
-    losses = -log_probs[np.arange(log_probs.shape[0]), safe_target] * row_weights
+    losses = -log_probs[rows, safe_target] * row_weights
     if reduction == "none":
         return losses
     total = losses.sum()
     return total / row_weights.sum() if reduction == "mean" else total
 
 
-def target_pattern(shape: tuple[int, ...], target: np.ndarray, row_weights: np.ndarray, reduction: str,
-                   dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
-    """The one-hot matrix of the targets and each row's weight in the loss, as a column."""
-    scale = row_weights / row_weights.sum() if reduction == "mean" else row_weights
+def target_pattern(shape: tuple[int, ...], target: np.ndarray, row_weights: np.ndarray | None, reduction: str,
+                   dtype: np.dtype) -> tuple[np.ndarray, np.ndarray | np.floating]:
+    """The one-hot matrix of the targets and each row's weight in the loss.
+
+    The weights come as a column, or, when `row_weights` is None (every row weighs 1), as one
+    number of `dtype` for all rows: 1/N for 'mean', else 1. Either multiplies an (N, C) array
+    or Tensor alike, and 1/N is rounded as the column's entries would be.
+    """
     onehot = np.zeros(shape, dtype=dtype)
+    if row_weights is None:
+        onehot[np.arange(shape[0]), target] = 1
+        one = dtype.type(1)
+        return onehot, one / shape[0] if reduction == "mean" else one
+    scale = row_weights / row_weights.sum() if reduction == "mean" else row_weights
     onehot[np.arange(shape[0]), np.where(row_weights != 0, target, 0)] = 1
     return onehot, scale.astype(dtype, copy=False).reshape(-1, 1)
 
@@ -78,13 +99,13 @@ class LogSoftmax(Function):
 class NLLLoss(Function):
     """d nll/d logp[n, c] = -w_n / W where c = target[n] (W = sum of w for 'mean', 1 for 'sum'), else 0
 
-    `row_weights[n]` is the class weight of row n's target, 0 for ignored rows; `reduction` is
-    'mean', 'sum' or 'none'. Input (N, C) with targets (N,). The gradient is a constant pattern
+    `row_weights[n]` is the class weight of row n's target, 0 for ignored rows (None: all 1);
+    `reduction` is 'mean', 'sum' or 'none'. Input (N, C) with targets (N,). The gradient is a constant pattern
     times grad_out, so it is exact to any order.
     """
 
     @staticmethod
-    def forward(ctx: Context, logp: np.ndarray, target: np.ndarray, row_weights: np.ndarray,
+    def forward(ctx: Context, logp: np.ndarray, target: np.ndarray, row_weights: np.ndarray | None,
                 reduction: str) -> np.ndarray:
         return weighted_nll(logp, target, row_weights, reduction)
 
@@ -115,7 +136,8 @@ class SoftmaxCrossEntropy(Function):
     array_backward = True
 
     @staticmethod
-    def forward(ctx: Context, x: np.ndarray, target: np.ndarray, row_weights: np.ndarray, reduction: str) -> np.ndarray:
+    def forward(ctx: Context, x: np.ndarray, target: np.ndarray, row_weights: np.ndarray | None,
+                reduction: str) -> np.ndarray:
         ctx.log_probs = log_softmax_array(x, 1)
         return weighted_nll(ctx.log_probs, target, row_weights, reduction)
 
