@@ -100,8 +100,8 @@ class NLLLoss(Function):
     """d nll/d logp[n, c] = -w_n / W where c = target[n] (W = sum of w for 'mean', 1 for 'sum'), else 0
 
     `row_weights[n]` is the class weight of row n's target, 0 for ignored rows (None: all 1);
-    `reduction` is 'mean', 'sum' or 'none'. Input (N, C) with targets (N,). The gradient is a constant pattern
-    times grad_out, so it is exact to any order.
+    `reduction` is 'mean', 'sum' or 'none'. Input (N, C) with targets (N,). The gradient is a
+    constant pattern times grad_out, so it is exact to any order.
     """
 
     @staticmethod
