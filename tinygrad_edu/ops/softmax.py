@@ -67,12 +67,12 @@ def target_pattern(shape: tuple[int, ...], target: np.ndarray, row_weights: np.n
     or Tensor alike, and 1/N is rounded as the column's entries would be.
     """
     onehot = np.zeros(shape, dtype=dtype)
+    # Ignored rows (weight 0) may hold any label, so they point at class 0; with no weights none is.
+    onehot[np.arange(shape[0]), target if row_weights is None else np.where(row_weights != 0, target, 0)] = 1
     if row_weights is None:
-        onehot[np.arange(shape[0]), target] = 1
         one = dtype.type(1)
         return onehot, one / shape[0] if reduction == "mean" else one
     scale = row_weights / row_weights.sum() if reduction == "mean" else row_weights
-    onehot[np.arange(shape[0]), np.where(row_weights != 0, target, 0)] = 1
     return onehot, scale.astype(dtype, copy=False).reshape(-1, 1)
 
 
