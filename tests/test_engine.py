@@ -392,3 +392,17 @@ def test_next_functions_and_is_leaf():
     assert x.is_leaf and not y.is_leaf and not z.is_leaf
     assert z.grad_fn.next_functions == ((y.grad_fn, 0), (None, 0))
     assert tg.tensor([1.0]).is_leaf
+
+
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_summed_gradients_of_a_zero_dim_tensor_stay_arrays(create_graph):
+    # NumPy adds two 0-d arrays into a scalar, whose fill() and [...] = write nowhere: a .grad
+    # accumulated that way ignored zero_() and kept its old value.
+    x = tg.tensor(1.0, requires_grad=True)
+    y = x * 3
+    (y + y).backward(create_graph=create_graph)  # fan-in: two gradients of y are summed
+    (x * 2).backward(create_graph=create_graph)  # accumulation into the existing .grad
+    assert type(x.grad.data) is np.ndarray and x.grad.data.shape == ()
+    assert x.grad.item() == 8.0
+    x.grad.zero_()
+    assert x.grad.item() == 0.0

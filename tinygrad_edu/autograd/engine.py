@@ -136,8 +136,15 @@ def hand_on(grads: dict[Context, list[Any]], producer: Context, slot: int, grad:
     if waiting is None:
         waiting = grads[producer] = [None] * len(producer.output_arrays)
     previous = waiting[slot]
-    waiting[slot] = grad if previous is None else previous + grad
+    waiting[slot] = grad if previous is None else add(previous, grad)
     return HANDED_ON if previous is None else FAN_IN_SUM
+
+
+def add(total: Any, grad: Any) -> Any:
+    """The sum of two gradients, both arrays or both Tensors; an array sum stays an array (NumPy
+    turns the sum of two 0-d arrays into a scalar, whose `fill` and `[...] =` write nowhere)."""
+    result = total + grad
+    return np.asarray(result) if isinstance(result, np.generic) else result
 
 
 def arrived(run: Run, node: Context, waiting: list[Any]) -> tuple[Any, ...]:
@@ -206,7 +213,7 @@ def to_leaf(run: Run, x: TensorBase, grad: TensorBase) -> str:
     if waiting is None:
         run.hooked_leaves[id(x)] = [x, grad]
         return HANDED_ON
-    waiting[1] = waiting[1] + grad
+    waiting[1] = add(waiting[1], grad)
     return FAN_IN_SUM
 
 
@@ -228,7 +235,7 @@ def deliver(run: Run, x: TensorBase, grad: TensorBase) -> str:
         return GRAD_SET if previous is None else GRAD_ACCUMULATED
     held = x._grad  # the stored gradient itself: reading it needs none of the `.grad` property's checks
     if held is not None:
-        held.data = held.data + grad.data  # rebind: gradient arrays may be shared, never mutate them
+        held.data = add(held.data, grad.data)  # rebind: gradient arrays may be shared, never mutate them
         return GRAD_ACCUMULATED
     array = grad.data
     if id(array) in run.owned or array.base is not None or not array.flags.writeable:
