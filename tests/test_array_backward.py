@@ -62,7 +62,8 @@ rng = np.random.default_rng(0)
 X = rng.standard_normal((4, 6)).astype(np.float32)
 IMAGES = rng.standard_normal((2, 3, 4, 4)).astype(np.float32)
 EXPRESSIONS = {
-    "Sub": lambda x: x - x.exp(),  # Add has no array_backward: it hands grad_out on as it is
+    "Add": lambda x: x + x.exp(),
+    "Sub": lambda x: x - x.exp(),
     "Mul": lambda x: x * x,
     "Div": lambda x: x / (x * x + 1.0),
     "Neg": lambda x: -x,
@@ -126,6 +127,25 @@ def test_a_plain_training_step_backward_builds_no_tensor_op(monkeypatch):
     loss.backward()
     assert built == []  # every node's backward ran on arrays: no op was applied, recorded or not
     assert all(p.grad is not None and p.grad.dtype == np.float32 for p in net.parameters())
+
+
+def test_a_plain_backward_makes_a_tensor_only_for_each_parameters_grad(monkeypatch):
+    # Gradients travel between nodes as arrays, and a ReLU's backward reads its output's array
+    # even after the output Tensor is gone: the only Tensors made are the seed and one .grad each.
+    net = tg.nn.Sequential(tg.nn.Linear(6, 5), tg.nn.ReLU(), tg.nn.Linear(5, 5), tg.nn.ReLU(), tg.nn.Linear(5, 3))
+    loss = F.cross_entropy(net(tg.tensor(X)), np.array([0, 2, 1, 1]))
+    made = []
+    original = tg.Tensor._from_op
+
+    def counting(array, grad_fn, output_nr=0, version_counter=None):
+        made.append(array.shape)
+        return original(array, grad_fn, output_nr, version_counter)
+
+    monkeypatch.setattr(tg.Tensor, "_from_op", staticmethod(counting))
+    loss.backward()
+    parameters = list(net.parameters())
+    assert sorted(made) == sorted([()] + [p.shape for p in parameters])  # the seed d loss/d loss = 1, the .grads
+    assert all(p.grad is not None for p in parameters)
 
 
 class Scale(Function):

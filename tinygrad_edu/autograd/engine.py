@@ -5,8 +5,12 @@ Layer L1: sees tensors only through the protocol written down on `TensorBase`; n
 iterative depth-first search (no recursion limit on deep graphs). `run_backward` collects, per
 node, one gradient per output (fan-in is summed), calls the node's `backward`, checks each
 gradient's shape and hands it along its edge `(node, output_nr)`.
-Every finished gradient a user can see (a leaf's `.grad`, a retained one, a `grad()` result)
-lands through one function, `deliver`. See docs/architecture.md.
+A plain backward carries the gradients between nodes as bare NumPy arrays (nothing is recorded,
+so a Tensor around them would be made only to be unwrapped again); under `create_graph` they are
+Tensors, whose graphs are the point. A Tensor is made where a user can see a gradient: a hook,
+a leaf's `.grad`, a retained one, a `grad()` result, or a backward written with Tensor methods.
+Every finished gradient a user can see lands through one function, `deliver`. See
+docs/architecture.md.
 """
 from __future__ import annotations
 
@@ -71,6 +75,7 @@ class Run:
 
     def __init__(self, create_graph: bool, wanted: Sequence[TensorBase] | None) -> None:
         self.create_graph = create_graph
+        self.on_arrays = not create_graph  # gradients travel as arrays (see the module docstring)
         # grad(): the result per wanted tensor (by id), and the non-leaf ones by (node, output_nr).
         self.captured: dict[int, Any] | None = None if wanted is None else {id(x): None for x in wanted}
         self.wanted_outputs: dict[tuple[Context, int], TensorBase] = \
@@ -87,11 +92,12 @@ def run_backward(roots: Sequence[TensorBase], root_grads: Sequence[TensorBase], 
     run = Run(create_graph, wanted)
     order = topological_sort([node for node in dict.fromkeys(root.grad_fn for root in roots) if node is not None])
     grads: dict[Context, list[Any]] = {}  # node -> one summed gradient (or None) per output
-    for root, grad in zip(roots, root_grads):
+    for root, root_grad in zip(roots, root_grads):
+        seed = root_grad.data if run.on_arrays else root_grad
         if root.grad_fn is None:
-            to_leaf(run, root, grad)
+            to_leaf(run, root, seed)
         else:
-            hand_on(grads, root.grad_fn, root.output_nr, grad)
+            hand_on(grads, root.grad_fn, root.output_nr, seed)
     trace = tracer if tracer is None else tracer.start_run(roots, root_grads, order, grads, run, retain_graph)
     flows: list[tuple[int, TensorBase, str]] | None  # per node, for the tracer: (input index, gradient, event)
     previous_mode, _grad_mode.local.enabled = _grad_mode.local.enabled, create_graph  # plain backward records nothing
@@ -101,37 +107,33 @@ def run_backward(roots: Sequence[TensorBase], root_grads: Sequence[TensorBase], 
             if waiting is None:
                 continue  # no gradient reached this node
             grad_outputs = arrived(run, node, waiting)
-            input_grads = call_backward(node, grad_outputs, on_arrays=not create_graph)
+            input_grads = call_backward(node, grad_outputs, run.on_arrays)
             flows = None if trace is None else []
             for index, (edge, grad) in enumerate(zip(node.next_edges, input_grads)):
                 if edge is None or grad is None:
                     continue  # the input needs no gradient, or backward gave none
-                x = node.args[index]
-                if type(grad) is np.ndarray and grad.shape == x.data.shape and grad.dtype == x.data.dtype:
-                    grad = x._from_op(grad, None)  # from a backward on arrays: its one Tensor
-                elif not (isinstance(grad, TensorBase) and grad.data.shape == x.data.shape
-                          and grad.data.dtype == x.data.dtype):
-                    grad = checked_gradient(node, index, grad)  # convert it, or say what is wrong with it
+                grad = carried(run, node, index, grad)  # checked against its input, as the run carries it
                 producer, slot = edge
                 if producer is None:
                     event = to_leaf(run, node.args[slot], grad)
                 else:
                     event = hand_on(grads, producer, slot, grad)
                 if flows is not None:
-                    flows.append((index, grad, event))
+                    flows.append((index, as_tensor(node.args[index], grad), event))
             if trace is not None:
-                trace.record(node, grad_outputs, flows)
+                first = node._first_tensor_input()
+                trace.record(node, tuple(as_tensor(first, g) for g in grad_outputs), flows)
             if not retain_graph:
                 free(node)
         for x, grad in run.hooked_leaves.values():
-            deliver(run, x, run_tensor_hooks(x._hooks, grad))
+            deliver(run, x, run_tensor_hooks(x._hooks, as_tensor(x, grad)))
     finally:
         _grad_mode.local.enabled = previous_mode  # this thread's mode only
     return run.captured
 
 
-def hand_on(grads: dict[Context, list[Any]], producer: Context, slot: int, grad: TensorBase) -> str:
-    """Add `grad` to what waits for output `slot` of `producer`."""
+def hand_on(grads: dict[Context, list[Any]], producer: Context, slot: int, grad: Any) -> str:
+    """Add `grad` (an array, or a Tensor under create_graph) to what waits for output `slot` of `producer`."""
     waiting = grads.get(producer)
     if waiting is None:
         waiting = grads[producer] = [None] * len(producer.output_arrays)
@@ -153,7 +155,8 @@ def arrived(run: Run, node: Context, waiting: list[Any]) -> tuple[Any, ...]:
     for slot, grad in enumerate(waiting):
         if grad is not None:
             if node.hooks and node.hooks.get(slot):
-                grad = run_tensor_hooks(node.hooks[slot], grad)
+                grad = run_tensor_hooks(node.hooks[slot], as_tensor(node._first_tensor_input(), grad))
+                grad = grad.data if run.on_arrays else grad
             if run.captured is not None:
                 target = run.wanted_outputs.get((node, slot))
             else:
@@ -161,7 +164,8 @@ def arrived(run: Run, node: Context, waiting: list[Any]) -> tuple[Any, ...]:
             if target is not None:
                 deliver(run, target, grad)
         elif node.materialize_grads:
-            grad = node._first_tensor_input()._from_op(np.zeros_like(node.output_arrays[slot]), None)
+            grad = np.zeros_like(node.output_arrays[slot])
+            grad = grad if run.on_arrays else node._first_tensor_input()._from_op(grad, None)
         grad_outputs.append(grad)
     return tuple(grad_outputs)
 
@@ -169,16 +173,20 @@ def arrived(run: Run, node: Context, waiting: list[Any]) -> tuple[Any, ...]:
 def call_backward(node: Context, grad_outputs: tuple[Any, ...], on_arrays: bool) -> tuple[Any, ...]:
     """Run the node's backward; one gradient (or None) per forward argument.
 
-    `on_arrays` (a plain backward): an `array_backward` op computes on the gradients' arrays,
-    with no Tensor made for its intermediates; run_backward wraps what it returns.
+    `on_arrays` (a plain backward, whose gradients arrive as arrays): an `array_backward` op
+    computes on them, with no Tensor made for its intermediates; another op's formula, written
+    with Tensor methods, gets them wrapped.
     """
     if on_arrays and node.function.array_backward:
         node.on_arrays = True
         try:
-            returned = node.function.backward(node, *[None if g is None else g.data for g in grad_outputs])
+            returned = node.function.backward(node, *grad_outputs)
         finally:
             node.on_arrays = False
     else:
+        if on_arrays:
+            first = node._first_tensor_input()
+            grad_outputs = tuple([as_tensor(first, grad) for grad in grad_outputs])
         returned = node.function.backward(node, *grad_outputs)
     input_grads: tuple[Any, ...] = returned if type(returned) is tuple else (returned,)
     if len(input_grads) != len(node.args):
@@ -187,6 +195,24 @@ def call_backward(node: Context, grad_outputs: tuple[Any, ...], on_arrays: bool)
     if anomaly.enabled:
         anomaly.check_gradients(node, input_grads)
     return input_grads
+
+
+def carried(run: Run, node: Context, index: int, grad: Any) -> Any:
+    """Input `index`'s gradient as the run carries it (an array, or a Tensor under create_graph),
+    after checking it has exactly the input's shape and dtype (checked_gradient says what is wrong)."""
+    x = node.args[index]
+    if type(grad) is np.ndarray:
+        if grad.shape == x.data.shape and grad.dtype == x.data.dtype:
+            return grad if run.on_arrays else x._from_op(grad, None)
+    elif isinstance(grad, TensorBase) and grad.data.shape == x.data.shape and grad.data.dtype == x.data.dtype:
+        return grad.data if run.on_arrays else grad
+    checked = checked_gradient(node, index, grad)  # converted, or a clear error
+    return checked.data if run.on_arrays else checked
+
+
+def as_tensor(like: TensorBase, grad: Any) -> Any:
+    """A gradient about to be shown to a user or a Tensor formula: an array is wrapped (no copy)."""
+    return like._from_op(grad, None) if type(grad) is np.ndarray else grad
 
 
 def checked_gradient(node: Context, index: int, grad: Tensor | np.ndarray | np.generic | float | int) -> Tensor:
@@ -205,7 +231,7 @@ def checked_gradient(node: Context, index: int, grad: Tensor | np.ndarray | np.g
     return grad if grad.data.dtype == x.data.dtype else grad.to(x.data.dtype)
 
 
-def to_leaf(run: Run, x: TensorBase, grad: TensorBase) -> str:
+def to_leaf(run: Run, x: TensorBase, grad: Any) -> str:
     """A leaf's gradient: delivered now, or, if the leaf has hooks, summed for them to see at the end."""
     if not x._hooks:
         return deliver(run, x, grad)
@@ -217,8 +243,8 @@ def to_leaf(run: Run, x: TensorBase, grad: TensorBase) -> str:
     return FAN_IN_SUM
 
 
-def deliver(run: Run, x: TensorBase, grad: TensorBase) -> str:
-    """The one place a finished gradient of `x` lands: the grad() result, or `x.grad`.
+def deliver(run: Run, x: TensorBase, grad: Any) -> str:
+    """The one place a finished gradient of `x` (an array or a Tensor) lands: the grad() result, or `x.grad`.
 
     A `.grad` always owns a writable array, since users write `w.grad.zero_()`: a read-only
     broadcast view, a view into another gradient, or an array already handed out is copied.
@@ -226,6 +252,7 @@ def deliver(run: Run, x: TensorBase, grad: TensorBase) -> str:
     if run.captured is not None:
         if id(x) not in run.captured:
             return NOT_REQUESTED
+        grad = as_tensor(x, grad)  # a grad() result is a Tensor
         previous = run.captured[id(x)]
         run.captured[id(x)] = grad if previous is None else previous + grad
         return CAPTURED if previous is None else CAPTURED_SUM
@@ -233,11 +260,11 @@ def deliver(run: Run, x: TensorBase, grad: TensorBase) -> str:
         previous = x.grad
         x.grad = grad if previous is None else previous + grad
         return GRAD_SET if previous is None else GRAD_ACCUMULATED
+    array = grad if type(grad) is np.ndarray else grad.data
     held = x._grad  # the stored gradient itself: reading it needs none of the `.grad` property's checks
     if held is not None:
-        held.data = add(held.data, grad.data)  # rebind: gradient arrays may be shared, never mutate them
+        held.data = add(held.data, array)  # rebind: gradient arrays may be shared, never mutate them
         return GRAD_ACCUMULATED
-    array = grad.data
     if id(array) in run.owned or array.base is not None or not array.flags.writeable:
         array = array.copy()
     run.owned.add(id(array))

@@ -165,8 +165,9 @@ class Context:
         """The forward results as Tensors whose grad_fn is this node (the same object each time);
         their arrays in an `array_backward` op's plain backward."""
         self._check_not_freed("outputs")
-        outputs = tuple(self._output(i) for i in range(len(self.output_arrays)))
-        return tuple(out.data for out in outputs) if self.on_arrays else outputs
+        if self.on_arrays:
+            return tuple([self._output_array(i) for i in range(len(self.output_arrays))])
+        return tuple(self._output(i) for i in range(len(self.output_arrays)))
 
     @property
     def output(self) -> Any:
@@ -175,8 +176,7 @@ class Context:
         self._check_not_freed("output")
         if len(self.output_arrays) != 1:
             raise TypeError(f"{self.name()} has {len(self.output_arrays)} outputs; read ctx.outputs")
-        output = self._output(0)  # the version check is _output's, on arrays as on Tensors
-        return output.data if self.on_arrays else output
+        return self._output_array(0) if self.on_arrays else self._output(0)
 
     @property
     def saved_tensors(self) -> tuple[Any, ...]:
@@ -194,14 +194,15 @@ class Context:
             result.append(value if found is None else found)
         return tuple(result)
 
-    def _find_tensor(self, array: Any) -> TensorBase | None:
+    def _find_tensor(self, array: Any) -> Any:
+        """The input or output whose array is `array`, after its version check (its array, in an
+        `array_backward` op's plain backward), or None for any other value."""
         for position, x in enumerate(self.args):
             if isinstance(x, TensorBase) and x.data is array:
-                checked: TensorBase = self.inputs[position]  # x itself, after the version check
-                return checked
+                return self.inputs[position]  # x (or its array), after the version check
         for index, out in enumerate(self.output_arrays):
             if out is array:
-                return self._output(index)
+                return self._output_array(index) if self.on_arrays else self._output(index)
         return None
 
     def _output(self, index: int) -> Tensor:
@@ -220,6 +221,13 @@ class Context:
         if counter[0] != self.output_versions[index]:
             raise modified_error(tensor, counter[0], self.output_versions[index], self)
         return tensor
+
+    def _output_array(self, index: int) -> np.ndarray:
+        # An output's array after the same version check, with no Tensor rebuilt for it: what an
+        # `array_backward` op's plain backward reads, usually after the output Tensor is gone.
+        if self.output_counters[index][0] != self.output_versions[index]:
+            self._output(index)  # raises the version error, naming the tensor
+        return self.output_arrays[index]
 
     def _first_tensor_input(self) -> TensorBase:
         for candidate in self.args:

@@ -22,8 +22,7 @@ if TYPE_CHECKING:
 class Add(Function):
     """d(a+b)/da = 1,  d(a+b)/db = 1"""
 
-    # No array_backward: backward hands grad_out on unchanged, so arrays would only add an unwrap
-    # and a rewrap (a + b forward+backward: about 124k instructions with it, 113k without).
+    array_backward = True  # grad_out is handed on as it came: an array in a plain backward
 
     @staticmethod
     def forward(ctx: Context, a: np.ndarray, b: np.ndarray) -> np.ndarray:
