@@ -1,6 +1,8 @@
 """Instructions per op, counted by valgrind: a per-op measure that a loaded machine cannot blur.
 
-    python -m benchmarks.instructions [--repeats 2000]
+    python -m benchmarks.instructions [--repeats 2000] [--cases 5,6]
+
+Run it from the repository root (the W2 case imports `benchmarks.workloads`).
 
 Wall and CPU time of a 20-microsecond op move by half on a shared machine; the number of
 instructions the interpreter executes for it does not. Each case runs in a fresh interpreter
@@ -23,6 +25,7 @@ CASES = {
     "a + b recorded (forward only)": "a + b",
     "20 multiplications + sum, forward + backward": "chain(a).backward(); a.grad = None",
     "tiny 3-layer MLP step (Linear, ReLU, cross_entropy, SGD)": "step()",
+    "W2 step at width 1 and batch 2 (the benchmark's net and Adam, arithmetic negligible)": "w2_step()",
 }
 SETUP = """\
 import numpy as np
@@ -45,13 +48,21 @@ def step():
     opt.zero_grad()
     tg.nn.functional.cross_entropy(net(images), labels).backward()
     opt.step()
+
+import itertools
+from benchmarks.workloads import WORKLOADS, inputs_for
+w2 = WORKLOADS["W2"].tiny()
+w2_train, w2_feeds = w2.build("tinygrad_edu"), itertools.cycle(inputs_for("tinygrad_edu", w2.batches()))
+
+def w2_step():
+    w2_train(*next(w2_feeds))
 """
 
 
 def instructions(body: str, repeats: int) -> int:
     """Instructions executed by a fresh interpreter that imports, sets up and runs `body` `repeats` times."""
     program = SETUP + f"for _ in range({repeats}):\n    {body}\n"
-    env = dict(os.environ, PYTHONHASHSEED="0")
+    env = dict(os.environ, PYTHONHASHSEED="0", OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")  # no pool threads
     result = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable,
                              "-c", program], capture_output=True, text=True, env=env, check=True)
     return int(re.search(r"Collected : (\d+)", result.stderr).group(1))
