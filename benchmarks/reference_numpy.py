@@ -153,14 +153,20 @@ class Net:
         self.t = 0
 
     def step(self, x: np.ndarray, t: np.ndarray) -> float:
+        loss = self.forward(x, t)
+        self.backward()
+        self.update()
+        return loss
+
+    def forward(self, x: np.ndarray, t: np.ndarray) -> float:
         for layer in self.layers:
             x = layer.forward(x, True)
-        loss = self.head.forward(x, t)
+        return self.head.forward(x, t)
+
+    def backward(self) -> None:
         dout = self.head.backward()
         for layer in reversed(self.layers):
             dout = layer.backward(dout)
-        self.update()
-        return loss
 
     def update(self) -> None:
         self.t += 1

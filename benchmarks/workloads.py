@@ -13,7 +13,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -111,6 +111,11 @@ def initial_weights(w: MLP, seed: int = 0) -> list[tuple[np.ndarray, np.ndarray]
 
 
 def build_reference(w: MLP, p: float) -> Step:
+    return reference_net(w, p).step
+
+
+def reference_net(w: MLP, p: float) -> ref.Net:
+    """The hand-written net itself (phases.py times its layers' passes one by one)."""
     rng = np.random.default_rng(2)
     layers: list = []
     weights = initial_weights(w)
@@ -123,12 +128,17 @@ def build_reference(w: MLP, p: float) -> Step:
             layers.append(ref.Sigmoid() if w.activation == "sigmoid" else ref.Relu())
             if p:
                 layers.append(ref.Dropout(p, rng))
-    net = ref.Net(layers, w.optimizer, w.lr)
-    return net.step
+    return ref.Net(layers, w.optimizer, w.lr)
 
 
 def build_tinygrad(w: MLP, p: float, package: str = "tinygrad_edu") -> Step:
     """The MLP in tinygrad_edu, or in another copy of it importable as `package` (before_after.py)."""
+    model, opt, F = tinygrad_parts(w, p, package)
+    return training_step(model, opt, F.cross_entropy)
+
+
+def tinygrad_parts(w: MLP, p: float, package: str = "tinygrad_edu") -> tuple[Any, Any, Any]:
+    """The model, its optimizer and the functional module a tinygrad_edu step is made of."""
     tg = importlib.import_module(package)
     F = importlib.import_module(package + ".functional")
     nn, optim = tg.nn, tg.optim
@@ -154,7 +164,7 @@ def build_tinygrad(w: MLP, p: float, package: str = "tinygrad_edu") -> Step:
         opt = optim.SGD(model.parameters(), lr=w.lr, momentum=0.9)
     else:
         opt = optim.Adam(model.parameters(), lr=w.lr)
-    return training_step(model, opt, F.cross_entropy)
+    return model, opt, F
 
 
 def build_torch(w: MLP, p: float) -> Step:

@@ -85,3 +85,14 @@ def test_paired_blocks_settles_only_where_the_runtime_changes(monkeypatch):
     expected = [("np_a", 5 + 1), ("np_b", 2 + 1), ("torch", 5 + 1), ("torch", 2 + 1), ("np_b", 5 + 1),
                 ("np_a", 2 + 1)]
     assert calls == [name for name, count in expected for _ in range(count)]
+
+
+def test_phases_time_every_phase_of_both_steps():
+    from benchmarks.phases import PHASES, phase_times
+    from benchmarks.workloads import WORKLOADS
+
+    times = phase_times(WORKLOADS["W1"].tiny(), steps=20)
+    assert list(times) == list(PHASES)
+    assert all(ours > 0 for ours, _ in times.values())
+    assert times["zero_grad"][1] == 0.0  # the hand-written step writes its gradients with out=
+    assert all(hand > 0 for phase, (_, hand) in times.items() if phase != "zero_grad")
