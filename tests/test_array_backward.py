@@ -240,3 +240,21 @@ def test_an_error_inside_a_backward_on_arrays_leaves_the_node_usable_for_create_
         y.backward(retain_graph=True)
     (g,) = tg.grad(y, x, create_graph=True)
     assert g.data.tolist() == [2.0]
+
+
+@pytest.mark.parametrize("spec", OP_SPECS, ids=str)
+def test_no_library_op_hands_back_a_forward_value_as_a_gradient(spec: OpSpec):
+    # The engine copies such a gradient only for users' Functions (Function.library_op): a .grad
+    # sharing an input's memory would let grad.zero_() change that input.
+    @settings(max_examples=max(3, settings().max_examples // 10))
+    @given(spec.inputs())
+    def check(arrays):
+        xs = [tg.tensor(a, requires_grad=True) for a in arrays]
+        outs = _outputs(spec.fn(*xs))
+        tg.autograd.backward([o for o in outs if o.requires_grad],
+                             [tg.ones_like(o) for o in outs if o.requires_grad])
+        for x in xs:
+            if x.grad is not None:
+                assert not any(np.shares_memory(x.grad.data, y.data) for y in xs + outs)
+
+    check()

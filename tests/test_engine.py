@@ -406,3 +406,28 @@ def test_summed_gradients_of_a_zero_dim_tensor_stay_arrays(create_graph):
     assert x.grad.item() == 8.0
     x.grad.zero_()
     assert x.grad.item() == 0.0
+
+
+class ProductReturningInputs(Function):
+    """d(x*y)/dx = y and d(x*y)/dy = x for a gradient of ones: backward hands back the inputs themselves."""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        return x * y
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        x, y = ctx.inputs
+        return y, x
+
+
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_a_gradient_that_is_an_input_itself_is_copied_into_grad(create_graph):
+    # Without the copy a.grad shared b's memory, and a.grad.zero_() zeroed b.
+    a, b = leaf([1.0, 2.0]), leaf([3.0, 4.0])
+    ProductReturningInputs.apply(a, b).sum().backward(create_graph=create_graph)
+    assert a.grad.tolist() == [3.0, 4.0] and b.grad.tolist() == [1.0, 2.0]
+    assert not np.shares_memory(a.grad.data, b.data) and not np.shares_memory(b.grad.data, a.data)
+    with tg.no_grad():
+        a.grad.zero_()
+    assert b.tolist() == [3.0, 4.0]

@@ -32,8 +32,8 @@ class TensorBase:
     """The fields of a Tensor that the graph machinery reads; `tensor.Tensor` adds the math.
 
     The engine's whole protocol with Tensor: these fields, plus `_from_op(array, grad_fn,
-    output_nr=0)` (wrap an array without copying), `+` (sum two gradients), `.to(dtype)` and
-    (for forward mode) `.broadcast_to(shape)`, declared below for the type checker only.
+    output_nr=0)` (wrap an array without copying), `+` (sum two gradients), `.to(dtype)`,
+    `.clone()` and (for forward mode) `.broadcast_to(shape)`, declared below for the type checker only.
     `_version_counter` is a one-element list shared by a tensor and its views; in-place ops add 1.
     Living here lets `Function.apply` recognise tensors with one `isinstance` and build its
     outputs without importing `_tensor.py`.
@@ -55,6 +55,7 @@ class TensorBase:
                      version_counter: list[int] | None = None) -> Tensor: ...
         def __add__(self, other: TensorBase, /) -> Tensor: ...
         def to(self, dtype: np.dtype, /) -> Tensor: ...
+        def clone(self) -> Tensor: ...
         def broadcast_to(self, shape: tuple[int, ...], /) -> Tensor: ...
 
     @property
@@ -332,6 +333,13 @@ class Function:
 
     returns_view = False
     array_backward = False
+    # The library's own ops (tinygrad_edu.ops) return new arrays or views from backward, never a
+    # forward value itself; the engine checks a user's Function for that (engine.carried).
+    library_op = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.library_op = cls.__module__.startswith("tinygrad_edu.ops.")
 
     @staticmethod
     def forward(ctx: Context, *args: Any) -> Any:
