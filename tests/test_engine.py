@@ -421,11 +421,25 @@ class ProductReturningInputs(Function):
         return y, x
 
 
+class ProductReturningInputArrays(Function):
+    """The same, handing back the inputs' arrays (a backward may return NumPy arrays)."""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        return x * y
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        x, y = ctx.inputs
+        return y.data, x.data
+
+
+@pytest.mark.parametrize("op", [ProductReturningInputs, ProductReturningInputArrays])
 @pytest.mark.parametrize("create_graph", [False, True])
-def test_a_gradient_that_is_an_input_itself_is_copied_into_grad(create_graph):
+def test_a_gradient_that_is_an_input_itself_is_copied_into_grad(create_graph, op):
     # Without the copy a.grad shared b's memory, and a.grad.zero_() zeroed b.
     a, b = leaf([1.0, 2.0]), leaf([3.0, 4.0])
-    ProductReturningInputs.apply(a, b).sum().backward(create_graph=create_graph)
+    op.apply(a, b).sum().backward(create_graph=create_graph)
     assert a.grad.tolist() == [3.0, 4.0] and b.grad.tolist() == [1.0, 2.0]
     assert not np.shares_memory(a.grad.data, b.data) and not np.shares_memory(b.grad.data, a.data)
     with tg.no_grad():

@@ -201,25 +201,15 @@ def carried(run: Run, node: Context, index: int, grad: Any) -> Any:
     """Input `index`'s gradient as the run carries it (an array, or a Tensor under create_graph),
     after checking it has exactly the input's shape and dtype (checked_gradient says what is wrong)."""
     x = node.args[index]
-    if type(grad) is np.ndarray:
-        if grad.shape != x.data.shape or grad.dtype != x.data.dtype:
-            grad = checked_gradient(node, index, grad)
-    elif not (isinstance(grad, TensorBase) and grad.data.shape == x.data.shape and grad.data.dtype == x.data.dtype):
+    array = grad if type(grad) is np.ndarray else grad.data if isinstance(grad, TensorBase) else None
+    if array is None or array.shape != x.data.shape or array.dtype != x.data.dtype:
         grad = checked_gradient(node, index, grad)
-    array = grad if type(grad) is np.ndarray else grad.data
-    if not node.function.library_op and is_forward_value(node, array):  # a custom backward returning `y`
+        array = grad.data
+    if not node.function.library_op and node._locate(array) is not None:  # a custom backward returning `y`
         # Handed on as it is, it would become some .grad that shares memory with a live tensor:
         # grad.zero_() would then zero that tensor. PyTorch copies here too (AccumulateGrad).
-        return array.copy() if run.on_arrays else grad.clone()
-    if run.on_arrays:
-        return array
-    return grad if isinstance(grad, TensorBase) else x._from_op(grad, None)
-
-
-def is_forward_value(node: Context, array: np.ndarray) -> bool:
-    """True when `array` is the memory of one of the node's Tensor inputs or outputs."""
-    return any(isinstance(arg, TensorBase) and arg.data is array for arg in node.args) or \
-        any(out is array for out in node.output_arrays)
+        return array.copy() if run.on_arrays else as_tensor(x, grad).clone()
+    return array if run.on_arrays else as_tensor(x, grad)
 
 
 def as_tensor(like: TensorBase, grad: Any) -> Any:

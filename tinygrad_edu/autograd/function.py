@@ -198,12 +198,23 @@ class Context:
     def _find_tensor(self, array: Any) -> Any:
         """The input or output whose array is `array`, after its version check (its array, in an
         `array_backward` op's plain backward), or None for any other value."""
+        found = self._locate(array)
+        if found is None:
+            return None
+        kind, index = found
+        if kind == "input":
+            return self.inputs[index]  # the input (or its array), after the version check
+        return self._output_array(index) if self.on_arrays else self._output(index)
+
+    def _locate(self, array: Any) -> tuple[str, int] | None:
+        """("input", i) when `array` is the memory of Tensor argument i, ("output", i) when it is
+        output i's array, else None: which forward value, if any, a given array is."""
         for position, x in enumerate(self.args):
             if isinstance(x, TensorBase) and x.data is array:
-                return self.inputs[position]  # x (or its array), after the version check
+                return "input", position
         for index, out in enumerate(self.output_arrays):
             if out is array:
-                return self._output_array(index) if self.on_arrays else self._output(index)
+                return "output", index
         return None
 
     def _output(self, index: int) -> Tensor:
